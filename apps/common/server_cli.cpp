@@ -1,0 +1,70 @@
+#include "server_cli.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+namespace roomcast::cli {
+
+namespace po = boost::program_options;
+
+std::optional<int> parse(int argc, char** argv, const std::string& program,
+                         server_options& options) {
+  po::options_description desc("Usage: " + program + " [options]");
+  unsigned port = options.port;
+  long heartbeat_ms = static_cast<long>(options.heartbeat_timeout.count());
+  desc.add_options()
+      ("help,h", "show this help")
+      ("host", po::value<std::string>(&options.host)->default_value(options.host),
+       "address to listen on")
+      ("port", po::value<unsigned>(&port)->default_value(port), "port to listen on (0 = any free port)")
+      ("heartbeat-timeout-ms", po::value<long>(&heartbeat_ms)->default_value(heartbeat_ms),
+       "close sockets silent for this long (0 = never)")
+      ("io-threads", po::value<unsigned>(&options.io_threads)->default_value(options.io_threads),
+       "I/O threads (0 = one per core)")
+      ("actor-threads", po::value<unsigned>(&options.actor_threads)->default_value(options.actor_threads),
+       "actor scheduler threads (0 = one per core)")
+      ("max-frame-bytes", po::value<std::size_t>(&options.max_frame_bytes)->default_value(options.max_frame_bytes),
+       "largest accepted WebSocket message");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << "\n" << desc << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (port > 65535) {
+    std::cerr << program << ": --port must be 0..65535\n";
+    return 2;
+  }
+  if (heartbeat_ms < 0) {
+    std::cerr << program << ": --heartbeat-timeout-ms must be >= 0\n";
+    return 2;
+  }
+  options.port = static_cast<std::uint16_t>(port);
+  options.heartbeat_timeout = std::chrono::milliseconds(heartbeat_ms);
+  return std::nullopt;
+}
+
+int run(server& srv) {
+  try {
+    srv.start();
+  } catch (const std::exception& e) {
+    std::cerr << "cannot start: " << e.what() << "\n";
+    return 1;
+  }
+  std::printf("listening on http://%s:%u\n", srv.options().host.c_str(),
+              static_cast<unsigned>(srv.port()));
+  std::fflush(stdout);
+  srv.run_until_signal();
+  return 0;
+}
+
+}  // namespace roomcast::cli

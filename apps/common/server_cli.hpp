@@ -1,0 +1,21 @@
+#pragma once
+// The command line every Roomcast server binary shares.
+
+#include "roomcast/server.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace roomcast::cli {
+
+/// Parses --host, --port, --heartbeat-timeout-ms, --io-threads, --actor-threads,
+/// --max-frame-bytes into `options`. Prints usage and returns an exit code on
+/// --help or a bad argument; nullopt to go on.
+std::optional<int> parse(int argc, char** argv, const std::string& program, server_options& options);
+
+/// Starts `srv`, prints "listening on http://HOST:PORT" (and flushes), then runs
+/// until SIGINT/SIGTERM and stops gracefully. Returns the process exit code.
+int run(server& srv);
+
+}  // namespace roomcast::cli

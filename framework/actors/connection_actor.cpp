@@ -1,0 +1,346 @@
+#include "actors/connection_actor.hpp"
+
+#include "actors/topic_pattern.hpp"
+#include "protocol/errors.hpp"
+#include "util/log.hpp"
+
+#include <algorithm>
+
+namespace roomcast::actors {
+
+using protocol::opt_ref;
+namespace events = protocol::events;
+namespace reasons = protocol::reasons;
+
+namespace {
+
+/// Pushes buffered while a join is in flight; past this they are refused.
+constexpr std::size_t max_waiting_pushes = 64;
+
+opt_ref view(const std::optional<std::string>& s) {
+  return s ? opt_ref(*s) : std::nullopt;
+}
+
+const json::value& empty_object() {
+  static const json::value value = json::object();
+  return value;
+}
+
+}  // namespace
+
+// -- raw_socket for raw handlers ----------------------------------------------------------
+
+class connection_actor::raw_adapter : public raw_socket {
+ public:
+  explicit raw_adapter(connection_actor& self) : self_(self) {}
+  void send(std::string_view data, bool binary) override {
+    self_.write(std::string(data), binary);
+  }
+  void subscribe(std::string_view topic) override { self_.raw_subscribe(topic); }
+  void unsubscribe(std::string_view topic) override { self_.raw_unsubscribe(topic); }
+  void publish(std::string_view topic, std::string_view data, bool binary) override {
+    self_.raw_publish(topic, data, binary);
+  }
+  void close(std::uint16_t code, std::string_view reason) override {
+    self_.close_socket(code, std::string(reason));
+  }
+  const socket_info& info() const override { return *self_.socket_; }
+
+ private:
+  connection_actor& self_;
+};
+
+// -- lifecycle ------------------------------------------------------------------------------
+
+connection_actor::connection_actor(caf::actor_config& cfg, std::shared_ptr<net::ws_sink> sink,
+                                   socket_ptr socket, caf::actor directory,
+                                   std::shared_ptr<const runtime> rt,
+                                   std::unique_ptr<raw_handler> raw)
+    : caf::event_based_actor(cfg),
+      sink_(std::move(sink)),
+      socket_(std::move(socket)),
+      directory_(std::move(directory)),
+      runtime_(std::move(rt)),
+      raw_(std::move(raw)),
+      last_activity_(std::chrono::steady_clock::now()) {
+  limits_.max_json_depth = runtime_->options.max_json_depth;
+  auto timeout = runtime_->options.heartbeat_timeout;
+  heartbeat_check_interval_ = std::clamp(timeout / 4, std::chrono::milliseconds(10),
+                                         std::chrono::milliseconds(5'000));
+  if (raw_) raw_socket_ = std::make_unique<raw_adapter>(*this);
+}
+
+caf::behavior connection_actor::make_behavior() {
+  set_down_handler([this](caf::down_msg& msg) { handle_room_down(msg); });
+  if (runtime_->options.heartbeat_timeout.count() > 0)
+    delayed_send(this, heartbeat_check_interval_, tick_atom::value);
+  if (raw_) guarded_raw([this] { raw_->on_open(*raw_socket_); });
+  return {
+      [this](inbound_atom, std::string& data, bool binary) {
+        last_activity_ = std::chrono::steady_clock::now();
+        if (raw_)
+          handle_raw_frame(data, binary);
+        else
+          handle_frame(data, binary);
+      },
+      [this](deliver_atom, const net::frame_ptr& frame) {
+        if (sink_ && !socket_closed_) sink_->send(frame);
+      },
+      [this](closed_atom, std::uint16_t) {
+        socket_closed_ = true;
+        if (raw_) guarded_raw([this] { raw_->on_close(*raw_socket_); });
+        quit();  // rooms see our exit through their monitors
+      },
+      [this](tick_atom) { check_heartbeat(); },
+  };
+}
+
+void connection_actor::on_exit() {
+  if (sink_) {
+    if (!socket_closed_)
+      sink_->close(protocol::close_codes::going_away, "server shutting down");
+    sink_.reset();  // releases the session (which held us through its receiver)
+  }
+  raw_socket_.reset();
+  raw_.reset();
+}
+
+// -- socket -------------------------------------------------------------------------------
+
+void connection_actor::write(std::string frame, bool binary) {
+  if (sink_ && !socket_closed_) sink_->send(net::make_frame(std::move(frame), binary));
+}
+
+void connection_actor::close_socket(std::uint16_t code, std::string reason) {
+  if (sink_ && !socket_closed_) {
+    sink_->close(code, std::move(reason));
+    socket_closed_ = true;
+  }
+  quit();
+}
+
+void connection_actor::check_heartbeat() {
+  auto silent = std::chrono::steady_clock::now() - last_activity_;
+  if (silent >= runtime_->options.heartbeat_timeout) {
+    log::debug("connection", "heartbeat timeout", {{"socket", socket_->id}});
+    close_socket(protocol::close_codes::normal, "heartbeat timeout");
+    return;
+  }
+  delayed_send(this, heartbeat_check_interval_, tick_atom::value);
+}
+
+// -- Phoenix protocol -----------------------------------------------------------------------
+
+void connection_actor::reply_error(const std::optional<std::string>& join_ref,
+                                   const std::optional<std::string>& ref, std::string_view topic,
+                                   std::string_view reason) {
+  write(protocol::encode_reply(view(join_ref), view(ref),
+                               topic.empty() ? protocol::phoenix_topic : topic, "error",
+                               json::object{{"reason", reason}}));
+}
+
+void connection_actor::handle_frame(std::string& data, bool binary) {
+  auto decoded = binary ? protocol::decode_client_binary(data)
+                        : protocol::decode_text(data, limits_);
+  if (auto* failure = std::get_if<protocol::decode_failure>(&decoded)) {
+    reply_error(failure->join_ref, failure->ref, failure->topic, failure->reason);
+    return;
+  }
+  auto& msg = std::get<message>(decoded);
+  if (msg.topic == protocol::phoenix_topic) {
+    if (msg.event == events::heartbeat)
+      write(protocol::encode_reply(view(msg.join_ref), view(msg.ref), msg.topic, "ok",
+                                   empty_object()));
+    else
+      reply_error(msg.join_ref, msg.ref, msg.topic, reasons::unknown_event);
+    return;
+  }
+  if (msg.event == events::join)
+    handle_join(msg);
+  else if (msg.event == events::leave)
+    handle_leave(msg);
+  else
+    handle_push(msg);
+}
+
+void connection_actor::handle_join(message& msg) {
+  const auto& opts = runtime_->options;
+  if (!valid_topic(msg.topic, opts.max_topic_length))
+    return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::invalid_topic);
+  if (!runtime_->find_channel(msg.topic))
+    return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::unmatched_topic);
+  if (msg.is_binary())
+    return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::invalid_message);
+
+  if (auto it = channels_.find(msg.topic); it != channels_.end()) {
+    // Joining a joined topic again: close the old join, as Phoenix does.
+    auto& old = it->second;
+    if (old.joined) {
+      send(old.room, leave_atom::value, old.member_id, std::optional<std::string>{}, true);
+      demonitor(old.room);
+    }
+    write(protocol::encode_text(old.join_ref, old.join_ref, msg.topic, events::close,
+                                empty_object()));
+    channels_.erase(it);
+  }
+  if (channels_.size() >= opts.max_topics_per_connection)
+    return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::too_many_channels);
+
+  // phoenix.js sends join_ref == ref for joins; accept either one alone too.
+  std::string join_ref = msg.join_ref.value_or(msg.ref.value_or(""));
+  channels_.emplace(msg.topic, channel_slot{join_ref, false, nullptr, 0, {}});
+
+  join_request req{msg.topic, join_ref, msg.ref, std::move(msg.payload), socket_,
+                   caf::actor_cast<caf::actor>(this)};
+  request(directory_, opts.join_timeout, join_atom::value, std::move(req))
+      .then(
+          [this, topic = msg.topic, join_ref](join_outcome& outcome) {
+            on_join_outcome(topic, join_ref, outcome);
+          },
+          [this, topic = msg.topic, join_ref, ref = msg.ref](caf::error& err) {
+            on_join_failed(topic, join_ref, ref, err);
+          });
+}
+
+void connection_actor::on_join_outcome(const std::string& topic, const std::string& join_ref,
+                                       join_outcome& outcome) {
+  auto it = channels_.find(topic);
+  bool current = it != channels_.end() && it->second.join_ref == join_ref && !it->second.joined;
+  if (!current) {
+    // The client left or joined again meanwhile: undo this join quietly.
+    if (outcome.accepted)
+      send(outcome.room, leave_atom::value, outcome.member_id, std::optional<std::string>{},
+           true);
+    return;
+  }
+  if (outcome.reply) sink_->send(outcome.reply);
+  auto waiting = std::move(it->second.waiting);
+  if (!outcome.accepted) {
+    channels_.erase(it);
+    for (auto& m : waiting) reply_error(m.join_ref, m.ref, topic, reasons::unmatched_topic);
+    return;
+  }
+  auto& slot = it->second;
+  slot.joined = true;
+  slot.room = outcome.room;
+  slot.member_id = outcome.member_id;
+  monitor(slot.room);
+  for (auto& m : waiting) forward_push(slot, m);
+}
+
+void connection_actor::on_join_failed(const std::string& topic, const std::string& join_ref,
+                                      const std::optional<std::string>& ref,
+                                      const caf::error& err) {
+  auto it = channels_.find(topic);
+  if (it == channels_.end() || it->second.join_ref != join_ref || it->second.joined) return;
+  auto waiting = std::move(it->second.waiting);
+  channels_.erase(it);
+  auto reason = err == caf::sec::request_timeout ? reasons::join_timeout : reasons::join_crashed;
+  reply_error(join_ref, ref, topic, reason);
+  for (auto& m : waiting) reply_error(m.join_ref, m.ref, topic, reasons::unmatched_topic);
+}
+
+void connection_actor::handle_leave(message& msg) {
+  auto it = channels_.find(msg.topic);
+  if (it == channels_.end())
+    return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::unmatched_topic);
+  auto& slot = it->second;
+  if (slot.joined) {
+    // The room answers the leave (after on_leave) so the reply follows every
+    // frame the room sent before it.
+    send(slot.room, leave_atom::value, slot.member_id, msg.ref, false);
+    demonitor(slot.room);
+  } else {
+    write(protocol::encode_reply(view(msg.join_ref), view(msg.ref), msg.topic, "ok",
+                                 empty_object()));
+    for (auto& m : slot.waiting) reply_error(m.join_ref, m.ref, msg.topic, reasons::unmatched_topic);
+  }
+  channels_.erase(it);
+}
+
+void connection_actor::handle_push(message& msg) {
+  auto it = channels_.find(msg.topic);
+  if (it == channels_.end())
+    return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::unmatched_topic);
+  auto& slot = it->second;
+  if (!slot.joined) {
+    if (slot.waiting.size() >= max_waiting_pushes)
+      return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::unmatched_topic);
+    slot.waiting.push_back(std::move(msg));
+    return;
+  }
+  forward_push(slot, msg);
+}
+
+void connection_actor::forward_push(const channel_slot& slot, message& msg) {
+  send(slot.room, push_atom::value,
+       push_request{slot.member_id, std::move(msg.ref), std::move(msg.event),
+                    std::move(msg.payload), std::move(msg.binary)});
+}
+
+void connection_actor::handle_room_down(const caf::down_msg& msg) {
+  // A room we joined stopped. If it crashed, the client gets phx_error for that
+  // topic (and phoenix.js rejoins); the directory starts a fresh room then.
+  bool crashed = msg.reason != caf::exit_reason::normal;
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    if (it->second.joined && it->second.room.address() == msg.source) {
+      const auto& jr = it->second.join_ref;
+      write(protocol::encode_text(jr, jr, it->first, crashed ? events::error : events::close,
+                                  empty_object()));
+      it = channels_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+// -- raw endpoints --------------------------------------------------------------------------
+
+template <class F>
+void connection_actor::guarded_raw(F&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    log::error("connection", "raw handler threw; closing socket",
+               {{"socket", socket_->id}, {"error", e.what()}});
+    close_socket(protocol::close_codes::internal_error, "internal error");
+  }
+}
+
+void connection_actor::handle_raw_frame(std::string& data, bool binary) {
+  guarded_raw([&] { raw_->on_message(*raw_socket_, data, binary); });
+}
+
+void connection_actor::raw_subscribe(std::string_view topic) {
+  std::string name(topic);
+  if (raw_topics_.count(name)) return;
+  raw_topics_.emplace(name, nullptr);  // publishes go through the directory until known
+  request(directory_, caf::infinite, subscribe_atom::value, name,
+          caf::actor_cast<caf::actor>(this))
+      .then(
+          [this, name](caf::actor& room) {
+            if (auto it = raw_topics_.find(name); it != raw_topics_.end())
+              it->second = room;
+            else
+              send(room, unsub_atom::value, caf::actor_cast<caf::actor>(this));
+          },
+          [](caf::error&) {});  // only at shutdown: nothing left to subscribe to
+}
+
+void connection_actor::raw_unsubscribe(std::string_view topic) {
+  auto it = raw_topics_.find(std::string(topic));
+  if (it == raw_topics_.end()) return;
+  if (it->second) send(it->second, unsub_atom::value, caf::actor_cast<caf::actor>(this));
+  raw_topics_.erase(it);
+}
+
+void connection_actor::raw_publish(std::string_view topic, std::string_view data, bool binary) {
+  auto frame = net::make_frame(std::string(data), binary);
+  std::string name(topic);
+  if (auto it = raw_topics_.find(name); it != raw_topics_.end() && it->second)
+    send(it->second, publish_atom::value, std::move(frame));
+  else
+    send(directory_, publish_atom::value, std::move(name), std::move(frame));
+}
+
+}  // namespace roomcast::actors

@@ -1,0 +1,88 @@
+#pragma once
+// One actor per WebSocket. Owns the socket's logical state: its joined channels
+// (topic -> join_ref, room, member id), pushes waiting for a join to finish, the
+// heartbeat deadline, and for raw endpoints the application's raw handler.
+// Inbound frames arrive from the session; outbound frames (replies, broadcasts)
+// arrive from rooms and leave through the socket's ws_sink.
+
+#include "actors/messages.hpp"
+#include "actors/runtime.hpp"
+#include "net/frame.hpp"
+#include "protocol/codec.hpp"
+#include "roomcast/raw.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace roomcast::actors {
+
+class connection_actor : public caf::event_based_actor {
+ public:
+  /// `raw` is null for a Phoenix socket.
+  connection_actor(caf::actor_config& cfg, std::shared_ptr<net::ws_sink> sink,
+                   socket_ptr socket, caf::actor directory, std::shared_ptr<const runtime> rt,
+                   std::unique_ptr<raw_handler> raw);
+
+  caf::behavior make_behavior() override;
+  void on_exit() override;
+  const char* name() const override { return "roomcast.connection"; }
+
+ private:
+  struct channel_slot {
+    std::string join_ref;
+    bool joined = false;
+    caf::actor room;
+    std::uint64_t member_id = 0;
+    std::vector<message> waiting;  // pushes sent before the join finished
+  };
+
+  // -- Phoenix protocol ------------------------------------------------------------------
+  void handle_frame(std::string& data, bool binary);
+  void handle_join(message& msg);
+  void handle_leave(message& msg);
+  void handle_push(message& msg);
+  void on_join_outcome(const std::string& topic, const std::string& join_ref,
+                       join_outcome& outcome);
+  void on_join_failed(const std::string& topic, const std::string& join_ref,
+                      const std::optional<std::string>& ref, const caf::error& err);
+  void forward_push(const channel_slot& slot, message& msg);
+  void reply_error(const std::optional<std::string>& join_ref,
+                   const std::optional<std::string>& ref, std::string_view topic,
+                   std::string_view reason);
+  void handle_room_down(const caf::down_msg& msg);
+
+  // -- raw endpoints -------------------------------------------------------------------------
+  class raw_adapter;  // the raw_socket the application's raw handler sees
+  friend class raw_adapter;
+  void handle_raw_frame(std::string& data, bool binary);
+  void raw_subscribe(std::string_view topic);
+  void raw_unsubscribe(std::string_view topic);
+  void raw_publish(std::string_view topic, std::string_view data, bool binary);
+  template <class F>
+  void guarded_raw(F&& fn);
+
+  // -- socket ------------------------------------------------------------------------------
+  void write(std::string frame, bool binary = false);
+  void close_socket(std::uint16_t code, std::string reason);
+  void check_heartbeat();
+
+  std::shared_ptr<net::ws_sink> sink_;
+  socket_ptr socket_;
+  caf::actor directory_;
+  std::shared_ptr<const runtime> runtime_;
+  std::unique_ptr<raw_handler> raw_;
+  std::unique_ptr<raw_socket> raw_socket_;
+  protocol::decode_limits limits_;
+  bool socket_closed_ = false;
+  std::chrono::steady_clock::time_point last_activity_;
+  std::chrono::milliseconds heartbeat_check_interval_;
+  std::unordered_map<std::string, channel_slot> channels_;
+  std::unordered_map<std::string, caf::actor> raw_topics_;  // subscribed raw topics
+};
+
+}  // namespace roomcast::actors

@@ -1,0 +1,70 @@
+#pragma once
+// Atoms and message types exchanged by the node-local actors. They travel only
+// inside one process (no serialization), hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE.
+
+#include "net/frame.hpp"
+#include "roomcast/socket_info.hpp"
+
+#include <boost/json/value.hpp>
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace roomcast::actors {
+
+// -- atoms (at most 10 characters in CAF 0.17) ------------------------------------
+
+using inbound_atom = caf::atom_constant<caf::atom("inbound")>;      // session -> connection
+using closed_atom = caf::atom_constant<caf::atom("closed")>;        // session -> connection
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;      // room -> connection
+using join_atom = caf::atom_constant<caf::atom("join")>;            // connection -> directory -> room
+using push_atom = caf::atom_constant<caf::atom("push")>;            // connection -> room
+using leave_atom = caf::atom_constant<caf::atom("leave")>;          // connection -> room
+using idle_atom = caf::atom_constant<caf::atom("idle")>;            // room -> directory
+using stop_atom = caf::atom_constant<caf::atom("stop")>;            // directory -> room
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;  // raw connection -> directory -> room
+using unsub_atom = caf::atom_constant<caf::atom("unsub")>;          // raw connection -> room
+using publish_atom = caf::atom_constant<caf::atom("publish")>;      // raw connection -> room
+using timer_atom = caf::atom_constant<caf::atom("timer")>;          // room -> itself
+using tick_atom = caf::atom_constant<caf::atom("hb_check")>;        // connection -> itself
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;    // server -> directory
+
+using socket_ptr = std::shared_ptr<const socket_info>;
+
+/// A phx_join on its way to the topic's room.
+struct join_request {
+  std::string topic;
+  std::string join_ref;
+  std::optional<std::string> ref;
+  boost::json::value params;
+  socket_ptr socket;
+  caf::actor connection;
+};
+
+/// The room's answer to a join; the encoded phx_reply goes to the socket.
+struct join_outcome {
+  bool accepted = false;
+  std::uint64_t member_id = 0;
+  net::frame_ptr reply;
+  caf::actor room;
+};
+
+/// A push from a joined member to its room.
+struct push_request {
+  std::uint64_t member_id = 0;
+  std::optional<std::string> ref;
+  std::string event;
+  boost::json::value payload;
+  std::optional<std::string> binary;
+};
+
+}  // namespace roomcast::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::net::frame_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::join_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::join_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::push_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<std::string>)

@@ -1,0 +1,294 @@
+#include "actors/room_actor.hpp"
+
+#include "protocol/codec.hpp"
+#include "protocol/errors.hpp"
+#include "util/log.hpp"
+
+namespace roomcast::actors {
+
+using protocol::opt_ref;
+
+namespace {
+const json::value empty_object = json::object();
+}
+
+room_actor::room_actor(caf::actor_config& cfg, std::string topic,
+                       std::unique_ptr<channel> handler, caf::actor directory)
+    : caf::event_based_actor(cfg),
+      topic_(std::move(topic)),
+      handler_(std::move(handler)),
+      directory_(std::move(directory)) {
+  if (handler_) handler_->bind(*this);
+  // Backstop: every channel callback is already guarded; this catches the rest.
+  set_exception_handler([this](caf::scheduled_actor*, std::exception_ptr&) -> caf::error {
+    log::error("room", "unexpected exception in room", {{"topic", topic_}});
+    return caf::exit_reason::unhandled_exception;
+  });
+}
+
+caf::behavior room_actor::make_behavior() {
+  set_down_handler([this](caf::down_msg& msg) { handle_down(msg); });
+  return {
+      [this](join_atom, join_request& req) { handle_join(req); },
+      [this](push_atom, push_request& req) { handle_push(req); },
+      [this](leave_atom, std::uint64_t member_id, const std::optional<std::string>& ref,
+             bool rejoin) { handle_leave(member_id, ref, rejoin); },
+      [this](subscribe_atom, const caf::actor& connection) -> caf::actor {
+        ++joins_seen_;
+        if (subscribers_.emplace(connection.address(), connection).second) monitor(connection);
+        return caf::actor_cast<caf::actor>(this);
+      },
+      [this](unsub_atom, const caf::actor& connection) {
+        if (subscribers_.erase(connection.address()) > 0) demonitor(connection);
+        notify_if_idle();
+      },
+      [this](publish_atom, const net::frame_ptr& frame) {
+        for (auto& [addr, connection] : subscribers_) send(connection, deliver_atom::value, frame);
+      },
+      [this](timer_atom, timer_id id) { handle_timer(id); },
+      [this](stop_atom) { quit(); },
+  };
+}
+
+// -- crash handling -------------------------------------------------------------------
+
+template <class F>
+bool room_actor::guarded(const char* what, F&& fn) {
+  if (crashed_) return false;
+  try {
+    fn();
+    return true;
+  } catch (const std::exception& e) {
+    log::error("room", "channel callback threw; room restarts on next join",
+               {{"topic", topic_}, {"callback", what}, {"error", e.what()}});
+  } catch (...) {
+    log::error("room", "channel callback threw; room restarts on next join",
+               {{"topic", topic_}, {"callback", what}});
+  }
+  crashed_ = true;
+  quit(caf::exit_reason::unhandled_exception);
+  return false;
+}
+
+// -- joins, pushes, leaves ------------------------------------------------------------
+
+void room_actor::handle_join(join_request& req) {
+  auto promise = make_response_promise();
+  ++joins_seen_;
+  opt_ref ref_view = req.ref ? opt_ref(*req.ref) : std::nullopt;
+  auto refuse = [&](const json::value& response) {
+    promise.deliver(join_outcome{false, 0,
+                                 net::make_frame(protocol::encode_reply(
+                                     req.join_ref, ref_view, topic_, "error", response)),
+                                 caf::actor_cast<caf::actor>(this)});
+  };
+  if (crashed_ || !handler_) {
+    refuse(json::object{{"reason", protocol::reasons::join_crashed}});
+    return;
+  }
+  std::uint64_t id = ++next_member_id_;
+  auto [it, inserted] = members_.emplace(
+      id, member_entry{member(id, req.join_ref, req.socket), req.connection, true, {}});
+  join_result result = join_result::refuse(protocol::reasons::join_crashed);
+  if (!guarded("on_join", [&] { result = handler_->on_join(req.params, it->second.info); })) {
+    refuse(json::object{{"reason", protocol::reasons::join_crashed}});
+    return;
+  }
+  if (!result.accepted()) {
+    members_.erase(id);
+    refuse(result.response());
+    notify_if_idle();
+    return;
+  }
+  auto& entry = members_.at(id);
+  members_by_connection_.emplace(entry.connection.address(), id);
+  monitor(entry.connection);
+  promise.deliver(join_outcome{
+      true, id,
+      net::make_frame(protocol::encode_reply(req.join_ref, ref_view, topic_, "ok",
+                                             result.response())),
+      caf::actor_cast<caf::actor>(this)});
+  // Frames produced for the joiner during on_join follow its join reply.
+  entry.joining = false;
+  for (auto& frame : entry.deferred) send(entry.connection, deliver_atom::value, frame);
+  entry.deferred.clear();
+}
+
+void room_actor::handle_push(push_request& req) {
+  auto it = members_.find(req.member_id);
+  if (it == members_.end() || !handler_) return;  // left meanwhile
+  reply answer = reply::none();
+  const member& from = it->second.info;
+  bool ok = guarded("on_event", [&] {
+    answer = req.binary ? handler_->on_binary(req.event, *req.binary, from)
+                        : handler_->on_event(req.event, req.payload, from);
+  });
+  if (!ok || answer.what() == reply::kind::none) return;
+  it = members_.find(req.member_id);
+  if (it == members_.end()) return;
+  const auto& join_ref = it->second.info.join_ref();
+  opt_ref ref = req.ref ? opt_ref(*req.ref) : std::nullopt;
+  std::string_view status = answer.what() == reply::kind::ok ? "ok" : "error";
+  auto frame = answer.is_binary()
+                   ? net::make_frame(protocol::encode_binary_reply(join_ref, req.ref.value_or(""),
+                                                                   topic_, status, answer.bytes()),
+                                     true)
+                   : net::make_frame(protocol::encode_reply(join_ref, ref, topic_, status,
+                                                            answer.response()));
+  send(it->second.connection, deliver_atom::value, frame);
+}
+
+void room_actor::handle_leave(std::uint64_t member_id, const std::optional<std::string>& ref,
+                              bool rejoin) {
+  auto it = members_.find(member_id);
+  if (it == members_.end()) return;
+  if (!rejoin) {
+    opt_ref ref_view = ref ? opt_ref(*ref) : std::nullopt;
+    send(it->second.connection, deliver_atom::value,
+         net::make_frame(protocol::encode_reply(it->second.info.join_ref(), ref_view, topic_,
+                                                "ok", empty_object)));
+  }
+  remove_member(member_id, rejoin ? leave_reason::rejoined : leave_reason::left);
+  notify_if_idle();
+}
+
+void room_actor::handle_down(const caf::down_msg& msg) {
+  subscribers_.erase(msg.source);
+  auto [first, last] = members_by_connection_.equal_range(msg.source);
+  std::vector<std::uint64_t> ids;
+  for (auto it = first; it != last; ++it) ids.push_back(it->second);
+  members_by_connection_.erase(msg.source);
+  for (auto id : ids) {
+    if (crashed_) return;
+    auto it = members_.find(id);
+    if (it == members_.end()) continue;
+    member who = it->second.info;
+    members_.erase(it);
+    if (handler_) guarded("on_leave", [&] { handler_->on_leave(who, leave_reason::closed); });
+  }
+  notify_if_idle();
+}
+
+void room_actor::remove_member(std::uint64_t member_id, leave_reason why) {
+  auto it = members_.find(member_id);
+  if (it == members_.end()) return;
+  member who = it->second.info;
+  auto connection = it->second.connection.address();
+  members_.erase(it);
+  auto [first, last] = members_by_connection_.equal_range(connection);
+  for (auto m = first; m != last; ++m) {
+    if (m->second == member_id) {
+      members_by_connection_.erase(m);
+      break;
+    }
+  }
+  forget_connection_if_unused(connection);
+  if (handler_) guarded("on_leave", [&] { handler_->on_leave(who, why); });
+}
+
+void room_actor::forget_connection_if_unused(const caf::actor_addr& connection) {
+  if (members_by_connection_.count(connection) == 0 && subscribers_.count(connection) == 0)
+    demonitor(connection);
+}
+
+void room_actor::notify_if_idle() {
+  if (crashed_ || !members_.empty() || !subscribers_.empty()) return;
+  if (handler_ && handler_->keep_when_empty()) return;
+  // The directory stops us only if no join is on its way here.
+  send(directory_, idle_atom::value, joins_seen_);
+}
+
+// -- fan-out ----------------------------------------------------------------------------
+
+void room_actor::deliver_to(member_entry& entry, const net::frame_ptr& frame) {
+  if (entry.joining)
+    entry.deferred.push_back(frame);
+  else
+    send(entry.connection, deliver_atom::value, frame);
+}
+
+void room_actor::fan_out(const net::frame_ptr& frame, const member* except) {
+  for (auto& [id, entry] : members_) {
+    if (except && except->id() == id) continue;
+    if (entry.joining) continue;  // not joined yet: broadcasts start after the reply
+    send(entry.connection, deliver_atom::value, frame);
+  }
+}
+
+void room_actor::broadcast(std::string_view event, const json::value& payload,
+                           const member* except) {
+  // Broadcasts carry a null join_ref so that one encoded frame serves everyone.
+  fan_out(net::make_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_, event,
+                                                payload)),
+          except);
+}
+
+void room_actor::broadcast_binary(std::string_view event, std::string_view bytes,
+                                  const member* except) {
+  fan_out(net::make_frame(protocol::encode_binary_broadcast(topic_, event, bytes), true), except);
+}
+
+void room_actor::push(const member& to, std::string_view event, const json::value& payload) {
+  auto it = members_.find(to.id());
+  if (it == members_.end()) return;
+  deliver_to(it->second, net::make_frame(protocol::encode_text(
+                             it->second.info.join_ref(), std::nullopt, topic_, event, payload)));
+}
+
+void room_actor::push_binary(const member& to, std::string_view event, std::string_view bytes) {
+  auto it = members_.find(to.id());
+  if (it == members_.end()) return;
+  deliver_to(it->second,
+             net::make_frame(protocol::encode_binary_push(it->second.info.join_ref(), topic_,
+                                                          event, bytes),
+                             true));
+}
+
+std::size_t room_actor::member_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, entry] : members_)
+    if (!entry.joining) ++n;
+  return n;
+}
+
+void room_actor::for_each_member(const std::function<void(const member&)>& fn) const {
+  for (const auto& [id, entry] : members_)
+    if (!entry.joining) fn(entry.info);
+}
+
+// -- timers -------------------------------------------------------------------------------
+
+timer_id room_actor::start_timer(std::chrono::milliseconds delay, bool repeat,
+                                 std::function<void()> fn) {
+  timer_id id = ++next_timer_id_;
+  if (delay.count() < 0) delay = std::chrono::milliseconds(0);
+  timers_.emplace(id, timer_entry{std::move(fn), delay, repeat,
+                                  std::chrono::steady_clock::now() + delay});
+  delayed_send(this, delay, timer_atom::value, id);
+  return id;
+}
+
+bool room_actor::cancel_timer(timer_id id) { return timers_.erase(id) > 0; }
+
+void room_actor::handle_timer(timer_id id) {
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return;  // cancelled
+  std::function<void()> fn;
+  if (it->second.repeat) {
+    // Fixed rate: the next tick is due one period after this one was due, so a
+    // late tick does not push every later tick back.
+    auto& t = it->second;
+    t.due += t.period;
+    auto now = std::chrono::steady_clock::now();
+    auto wait = t.due > now ? std::chrono::duration_cast<std::chrono::milliseconds>(t.due - now)
+                            : std::chrono::milliseconds(0);
+    delayed_send(this, wait, timer_atom::value, id);
+    fn = t.fn;  // the callback may cancel its own timer
+  } else {
+    fn = std::move(it->second.fn);
+    timers_.erase(it);
+  }
+  guarded("timer", fn);
+}
+
+}  // namespace roomcast::actors

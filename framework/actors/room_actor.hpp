@@ -1,0 +1,93 @@
+#pragma once
+// One actor per topic. Hosts the topic's channel instance (or, for raw endpoints,
+// a plain subscriber list), its members and its timers. Broadcasts are encoded
+// once and the same immutable frame is sent to every member's connection actor.
+//
+// A channel callback that throws crashes the room on purpose: the joiner or
+// pusher gets an error reply, every member gets phx_error (from its connection
+// actor's monitor) and the directory starts a fresh room on the next join.
+
+#include "actors/messages.hpp"
+#include "actors/runtime.hpp"
+#include "roomcast/channel.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace roomcast::actors {
+
+class room_actor : public caf::event_based_actor, private channel_context {
+ public:
+  /// `handler` is null for a raw topic.
+  room_actor(caf::actor_config& cfg, std::string topic, std::unique_ptr<channel> handler,
+             caf::actor directory);
+
+  caf::behavior make_behavior() override;
+  const char* name() const override { return "roomcast.room"; }
+
+ private:
+  struct member_entry {
+    member info;
+    caf::actor connection;
+    bool joining = true;                  // reply not sent yet: frames wait
+    std::vector<net::frame_ptr> deferred;
+  };
+
+  struct timer_entry {
+    std::function<void()> fn;
+    std::chrono::milliseconds period{0};
+    bool repeat = false;
+    std::chrono::steady_clock::time_point due;
+  };
+
+  // -- message handlers --------------------------------------------------------------
+  void handle_join(join_request& req);
+  void handle_push(push_request& req);
+  void handle_leave(std::uint64_t member_id, const std::optional<std::string>& ref, bool rejoin);
+  void handle_down(const caf::down_msg& msg);
+  void handle_timer(timer_id id);
+
+  // -- channel_context ------------------------------------------------------------------
+  const std::string& topic() const override { return topic_; }
+  void broadcast(std::string_view event, const json::value& payload,
+                 const member* except) override;
+  void broadcast_binary(std::string_view event, std::string_view bytes,
+                        const member* except) override;
+  void push(const member& to, std::string_view event, const json::value& payload) override;
+  void push_binary(const member& to, std::string_view event, std::string_view bytes) override;
+  timer_id start_timer(std::chrono::milliseconds delay, bool repeat,
+                       std::function<void()> fn) override;
+  bool cancel_timer(timer_id id) override;
+  std::size_t member_count() const override;
+  void for_each_member(const std::function<void(const member&)>& fn) const override;
+
+  // -- helpers ----------------------------------------------------------------------------
+  void deliver_to(member_entry& entry, const net::frame_ptr& frame);
+  void fan_out(const net::frame_ptr& frame, const member* except);
+  void remove_member(std::uint64_t member_id, leave_reason why);
+  void forget_connection_if_unused(const caf::actor_addr& connection);
+  /// Runs a channel callback; on an exception logs it, crashes the room and
+  /// returns false.
+  template <class F>
+  bool guarded(const char* what, F&& fn);
+  void notify_if_idle();
+
+  std::string topic_;
+  std::unique_ptr<channel> handler_;
+  caf::actor directory_;
+  bool crashed_ = false;
+  std::uint64_t joins_seen_ = 0;  // joins and subscriptions processed (see directory)
+  std::uint64_t next_member_id_ = 0;
+  std::unordered_map<std::uint64_t, member_entry> members_;
+  std::unordered_multimap<caf::actor_addr, std::uint64_t> members_by_connection_;
+  std::unordered_map<caf::actor_addr, caf::actor> subscribers_;  // raw topics
+  timer_id next_timer_id_ = 0;
+  std::unordered_map<timer_id, timer_entry> timers_;
+};
+
+}  // namespace roomcast::actors

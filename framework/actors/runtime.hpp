@@ -1,0 +1,27 @@
+#pragma once
+// The immutable application setup every actor of a server shares: options,
+// channel routes and raw handlers. Built before start(), never changed after.
+
+#include "roomcast/channel.hpp"
+#include "roomcast/raw.hpp"
+#include "roomcast/server.hpp"
+
+#include <string>
+#include <vector>
+
+namespace roomcast::actors {
+
+struct channel_route {
+  std::string pattern;
+  channel_factory factory;
+};
+
+struct runtime {
+  server_options options;
+  std::vector<channel_route> channels;
+
+  /// The first route whose pattern matches `topic`, or nullptr.
+  [[nodiscard]] const channel_route* find_channel(std::string_view topic) const;
+};
+
+}  // namespace roomcast::actors

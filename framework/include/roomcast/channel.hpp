@@ -1,0 +1,198 @@
+#pragma once
+// The channel API: one channel instance serves one topic and lives inside that
+// topic's room actor, so its state is only ever touched by one thread at a time.
+//
+//   class chat_room : public roomcast::channel {
+//     join_result on_join(const json::value&, const member&) override { return join_result::accept(); }
+//     reply on_event(std::string_view event, const json::value& payload, const member& from) override {
+//       if (event != "new_msg") return reply::error("unknown event");
+//       broadcast("new_msg", payload);
+//       return reply::ok();
+//     }
+//   };
+//   server.channel("room:*", [](std::string_view) { return std::make_unique<chat_room>(); });
+
+#include "roomcast/socket_info.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace roomcast {
+
+namespace json = boost::json;
+
+/// One connection's membership in one topic.
+class member {
+ public:
+  member(std::uint64_t id, std::string join_ref, std::shared_ptr<const socket_info> socket)
+      : id_(id), join_ref_(std::move(join_ref)), socket_(std::move(socket)) {}
+
+  /// Unique within the room for the room's lifetime.
+  [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+  [[nodiscard]] const std::string& join_ref() const noexcept { return join_ref_; }
+  [[nodiscard]] const socket_info& socket() const noexcept { return *socket_; }
+  [[nodiscard]] const std::string& user_id() const noexcept { return socket_->user_id; }
+  [[nodiscard]] const json::object& assigns() const noexcept { return socket_->assigns; }
+
+ private:
+  std::uint64_t id_;
+  std::string join_ref_;
+  std::shared_ptr<const socket_info> socket_;
+};
+
+/// What on_join decides: accept (with an optional response) or refuse.
+class join_result {
+ public:
+  static join_result accept(json::value response = json::object()) {
+    return join_result(true, std::move(response));
+  }
+  /// Refuses with {"reason": reason}.
+  static join_result refuse(std::string_view reason) {
+    return join_result(false, json::object{{"reason", reason}});
+  }
+  /// Refuses with a custom response object.
+  static join_result refuse(json::object response) {
+    return join_result(false, std::move(response));
+  }
+  [[nodiscard]] bool accepted() const noexcept { return accepted_; }
+  [[nodiscard]] const json::value& response() const noexcept { return response_; }
+
+ private:
+  join_result(bool accepted, json::value response)
+      : accepted_(accepted), response_(std::move(response)) {}
+  bool accepted_;
+  json::value response_;
+};
+
+/// What on_event answers to the pusher: ok or error with a response, or nothing.
+class reply {
+ public:
+  enum class kind { ok, error, none };
+
+  static reply ok(json::value response = json::object()) {
+    return reply(kind::ok, std::move(response), {}, false);
+  }
+  /// A binary reply (the client receives a v2 binary reply frame).
+  static reply ok_binary(std::string bytes) { return reply(kind::ok, nullptr, std::move(bytes), true); }
+  /// Error with {"reason": reason}.
+  static reply error(std::string_view reason) {
+    return reply(kind::error, json::object{{"reason", reason}}, {}, false);
+  }
+  static reply error(json::object response) {
+    return reply(kind::error, std::move(response), {}, false);
+  }
+  static reply none() { return reply(kind::none, nullptr, {}, false); }
+
+  [[nodiscard]] kind what() const noexcept { return kind_; }
+  [[nodiscard]] const json::value& response() const noexcept { return response_; }
+  [[nodiscard]] bool is_binary() const noexcept { return binary_; }
+  [[nodiscard]] const std::string& bytes() const noexcept { return bytes_; }
+
+ private:
+  reply(kind k, json::value response, std::string bytes, bool binary)
+      : kind_(k), response_(std::move(response)), bytes_(std::move(bytes)), binary_(binary) {}
+  kind kind_;
+  json::value response_;
+  std::string bytes_;
+  bool binary_;
+};
+
+/// Why a member left a topic.
+enum class leave_reason {
+  left,      ///< the client sent phx_leave
+  rejoined,  ///< the client joined the same topic again (the old join is closed)
+  closed,    ///< the socket closed (also at server shutdown) or its connection stopped
+};
+
+using timer_id = std::uint64_t;
+
+/// What a channel can do; implemented by the room actor that hosts the channel.
+class channel_context {
+ public:
+  virtual ~channel_context() = default;
+  [[nodiscard]] virtual const std::string& topic() const = 0;
+  virtual void broadcast(std::string_view event, const json::value& payload,
+                         const member* except) = 0;
+  virtual void broadcast_binary(std::string_view event, std::string_view bytes,
+                                const member* except) = 0;
+  virtual void push(const member& to, std::string_view event, const json::value& payload) = 0;
+  virtual void push_binary(const member& to, std::string_view event, std::string_view bytes) = 0;
+  virtual timer_id start_timer(std::chrono::milliseconds delay, bool repeat,
+                               std::function<void()> fn) = 0;
+  virtual bool cancel_timer(timer_id id) = 0;
+  [[nodiscard]] virtual std::size_t member_count() const = 0;
+  virtual void for_each_member(const std::function<void(const member&)>& fn) const = 0;
+};
+
+class channel {
+ public:
+  virtual ~channel() = default;
+
+  /// A client asks to join. `params` is the phx_join payload.
+  virtual join_result on_join(const json::value& params, const member& who) = 0;
+
+  /// A joined member pushed `event` with a JSON payload. Default: "unknown event".
+  virtual reply on_event(std::string_view event, const json::value& payload, const member& from);
+
+  /// A joined member pushed `event` with a binary payload. Default: refused.
+  virtual reply on_binary(std::string_view event, std::string_view bytes, const member& from);
+
+  /// A member left (phx_leave, socket closed, ...). It no longer receives broadcasts.
+  virtual void on_leave(const member& who, leave_reason why);
+
+  /// Keep the room (and this instance) alive while no member is joined.
+  [[nodiscard]] virtual bool keep_when_empty() const { return false; }
+
+  /// Called by the room actor before any callback; not for application use.
+  void bind(channel_context& context) noexcept { context_ = &context; }
+
+ protected:
+  [[nodiscard]] const std::string& topic() const { return context_->topic(); }
+
+  /// Sends `event` to every member; the frame is encoded once for all of them.
+  void broadcast(std::string_view event, const json::value& payload) {
+    context_->broadcast(event, payload, nullptr);
+  }
+  /// Sends `event` to every member except `sender`.
+  void broadcast_from(const member& sender, std::string_view event, const json::value& payload) {
+    context_->broadcast(event, payload, &sender);
+  }
+  void broadcast_binary(std::string_view event, std::string_view bytes) {
+    context_->broadcast_binary(event, bytes, nullptr);
+  }
+  /// Sends `event` to one member only.
+  void push(const member& to, std::string_view event, const json::value& payload) {
+    context_->push(to, event, payload);
+  }
+  void push_binary(const member& to, std::string_view event, std::string_view bytes) {
+    context_->push_binary(to, event, bytes);
+  }
+  /// Runs `fn` once after `delay` inside the room actor. Cancellable.
+  timer_id send_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+    return context_->start_timer(delay, false, std::move(fn));
+  }
+  /// Runs `fn` every `period` (fixed rate, no drift) until cancelled.
+  timer_id send_every(std::chrono::milliseconds period, std::function<void()> fn) {
+    return context_->start_timer(period, true, std::move(fn));
+  }
+  bool cancel_timer(timer_id id) { return context_->cancel_timer(id); }
+  [[nodiscard]] std::size_t member_count() const { return context_->member_count(); }
+  void for_each_member(const std::function<void(const member&)>& fn) const {
+    context_->for_each_member(fn);
+  }
+
+ private:
+  channel_context* context_ = nullptr;
+};
+
+/// Makes the channel instance for one topic; called once per room.
+using channel_factory = std::function<std::unique_ptr<channel>(std::string_view topic)>;
+
+}  // namespace roomcast

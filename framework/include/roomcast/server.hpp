@@ -1,0 +1,117 @@
+#pragma once
+// The Roomcast server: one listener (HTTP + WebSocket on one port), an I/O thread
+// pool running Beast, and a CAF actor system running the connection and room actors.
+
+#include "roomcast/channel.hpp"
+#include "roomcast/http.hpp"
+#include "roomcast/raw.hpp"
+#include "roomcast/socket_info.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace roomcast {
+
+struct server_options {
+  std::string host = "127.0.0.1";       ///< address to listen on
+  std::uint16_t port = 4000;            ///< 0 picks a free port (see server::port())
+  unsigned io_threads = 0;              ///< Beast I/O threads; 0 = one per core
+  unsigned actor_threads = 0;           ///< CAF scheduler threads; 0 = one per core
+  std::string socket_path = "/socket/websocket";  ///< Phoenix socket endpoint
+  std::chrono::milliseconds heartbeat_timeout{60'000};  ///< silent sockets are closed
+  std::chrono::milliseconds handshake_timeout{10'000};  ///< HTTP request + upgrade
+  std::chrono::milliseconds join_timeout{5'000};        ///< a join's room must answer
+  std::size_t max_frame_bytes = 1 << 20;    ///< larger frames close the socket with 1009
+  std::size_t max_topics_per_connection = 100;  ///< more joins: "too many channels"
+  std::size_t max_topic_length = 255;       ///< longer topics: "invalid topic"
+  std::size_t max_json_depth = 32;          ///< deeper payloads: "invalid message"
+  std::chrono::milliseconds shutdown_grace{5'000};  ///< wait for sockets to close
+};
+
+/// Decision of the socket-level connect handler.
+class connect_result {
+ public:
+  static connect_result accept(std::string user_id = {}, boost::json::object assigns = {}) {
+    return connect_result(true, 0, {}, std::move(user_id), std::move(assigns));
+  }
+  /// Refuses the upgrade with an HTTP status (403 by default) and a reason.
+  static connect_result refuse(std::string reason, unsigned http_status = 403) {
+    return connect_result(false, http_status, std::move(reason), {}, {});
+  }
+  [[nodiscard]] bool accepted() const noexcept { return accepted_; }
+  [[nodiscard]] unsigned http_status() const noexcept { return status_; }
+  [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
+  [[nodiscard]] const std::string& user_id() const noexcept { return user_id_; }
+  [[nodiscard]] const boost::json::object& assigns() const noexcept { return assigns_; }
+
+ private:
+  connect_result(bool ok, unsigned status, std::string reason, std::string user,
+                 boost::json::object assigns)
+      : accepted_(ok), status_(status), reason_(std::move(reason)),
+        user_id_(std::move(user)), assigns_(std::move(assigns)) {}
+  bool accepted_;
+  unsigned status_;
+  std::string reason_;
+  std::string user_id_;
+  boost::json::object assigns_;
+};
+
+struct connect_request {
+  std::string path;
+  std::map<std::string, std::string> params;   ///< query parameters (vsn, token, ...)
+  std::map<std::string, std::string> headers;  ///< lower-case names
+  std::string remote_address;
+};
+
+/// Runs on an I/O thread at upgrade time, before the WebSocket handshake completes.
+using connect_handler = std::function<connect_result(const connect_request&)>;
+
+class server {
+ public:
+  explicit server(server_options options = {});
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // -- configuration (before start) ----------------------------------------------
+
+  /// Serves topics matching `pattern`: an exact name, or a prefix ending in '*'
+  /// ("room:*"). The first matching pattern in registration order wins.
+  void channel(std::string pattern, channel_factory factory);
+
+  /// Decides whether a socket may connect, and what it is known by.
+  void on_connect(connect_handler handler);
+
+  /// Serves raw WebSocket (no Phoenix envelope) on `path`; "*" matches any path
+  /// other than the Phoenix socket path.
+  void raw_endpoint(std::string path, raw_handler_factory factory);
+
+  /// Adds an HTTP route (exact path). Unknown paths answer 404.
+  void route(std::string method, std::string path, http_handler handler);
+
+  // -- lifecycle -------------------------------------------------------------------
+
+  /// Binds, starts the I/O threads and the actor system; returns once accepting.
+  void start();
+  /// The bound port (useful with port 0). Valid after start().
+  [[nodiscard]] std::uint16_t port() const;
+  [[nodiscard]] const server_options& options() const;
+  /// Graceful stop: stop accepting, close every socket with 1001, stop all actors.
+  /// Idempotent; also called by the destructor.
+  void stop();
+  /// Blocks until SIGINT or SIGTERM, then stops.
+  void run_until_signal();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace roomcast

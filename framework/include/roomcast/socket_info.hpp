@@ -1,0 +1,20 @@
+#pragma once
+// What a socket is known by once it has connected: set by the server's on_connect
+// handler and shared by every channel the socket joins.
+
+#include <boost/json/object.hpp>
+
+#include <map>
+#include <string>
+
+namespace roomcast {
+
+struct socket_info {
+  std::string id;                ///< unique per connection within the process
+  std::string user_id;           ///< from on_connect; empty when anonymous
+  boost::json::object assigns;   ///< from on_connect: claims, preferences, ...
+  std::string remote_address;    ///< peer IP address
+  std::map<std::string, std::string> params;  ///< connect query parameters
+};
+
+}  // namespace roomcast

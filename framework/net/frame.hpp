@@ -1,0 +1,46 @@
+#pragma once
+// The seam between sockets and actors. Actors see a socket as a ws_sink (send
+// frames, close); a socket sees its actor as a ws_receiver (frames in, closed).
+// Neither side depends on Beast or CAF here.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace roomcast::net {
+
+/// One outbound WebSocket message; immutable so one encode serves every receiver.
+struct outbound_frame {
+  std::string data;
+  bool binary = false;
+};
+
+using frame_ptr = std::shared_ptr<const outbound_frame>;
+
+inline frame_ptr make_frame(std::string data, bool binary = false) {
+  return std::make_shared<const outbound_frame>(outbound_frame{std::move(data), binary});
+}
+
+/// The socket, as its connection actor sees it. All methods are thread-safe.
+class ws_sink {
+ public:
+  virtual ~ws_sink() = default;
+  /// Queues a frame; frames leave in the order they were queued.
+  virtual void send(frame_ptr frame) = 0;
+  /// Sends a close frame after the queued frames, then closes the socket.
+  virtual void close(std::uint16_t code, std::string reason) = 0;
+  /// Drops the TCP connection at once, without a closing handshake.
+  virtual void abort() = 0;
+};
+
+/// The connection actor, as its socket sees it. Called on the socket's strand.
+class ws_receiver {
+ public:
+  virtual ~ws_receiver() = default;
+  virtual void on_frame(std::string data, bool binary) = 0;
+  /// The socket is gone; `code` is the peer's close code, or 1006 when none came.
+  virtual void on_closed(std::uint16_t code) = 0;
+};
+
+}  // namespace roomcast::net

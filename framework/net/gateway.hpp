@@ -1,0 +1,37 @@
+#pragma once
+// What the socket layer asks of the server: answer an HTTP request, or decide
+// whether (and to whom) a WebSocket upgrade is handed.
+
+#include "net/frame.hpp"
+#include "roomcast/http.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace roomcast::net {
+
+struct upgrade_plan {
+  /// Set when the upgrade is refused (404 unknown path, 403 refused, ...).
+  std::optional<http_response> refusal;
+  /// Called once the handshake succeeded: connects the socket to its actor.
+  std::function<std::shared_ptr<ws_receiver>(std::shared_ptr<ws_sink>)> attach;
+};
+
+struct socket_limits {
+  std::size_t max_frame_bytes = 1 << 20;
+  std::size_t max_http_body_bytes = 1 << 20;
+  std::chrono::milliseconds handshake_timeout{10'000};
+};
+
+class gateway {
+ public:
+  virtual ~gateway() = default;
+  virtual http_response handle_http(const http_request& request) = 0;
+  virtual upgrade_plan plan_upgrade(const http_request& request) = 0;
+  [[nodiscard]] virtual const socket_limits& limits() const = 0;
+};
+
+}  // namespace roomcast::net

@@ -1,0 +1,46 @@
+#include "net/session_registry.hpp"
+
+#include <vector>
+
+namespace roomcast::net {
+
+void session_registry::add(const std::shared_ptr<ws_sink>& session) {
+  std::lock_guard lock(mutex_);
+  live_.emplace(session.get(), session);
+}
+
+void session_registry::remove(const ws_sink* session) {
+  std::lock_guard lock(mutex_);
+  live_.erase(session);
+  if (live_.empty()) empty_.notify_all();
+}
+
+std::vector<std::shared_ptr<ws_sink>> session_registry::snapshot() const {
+  std::vector<std::shared_ptr<ws_sink>> sessions;
+  std::lock_guard lock(mutex_);
+  sessions.reserve(live_.size());
+  for (const auto& [ptr, weak] : live_)
+    if (auto s = weak.lock()) sessions.push_back(std::move(s));
+  return sessions;
+}
+
+// Both act outside the lock: a session may unregister itself meanwhile.
+void session_registry::close_all(std::uint16_t code, const std::string& reason) {
+  for (auto& s : snapshot()) s->close(code, reason);
+}
+
+void session_registry::abort_all() {
+  for (auto& s : snapshot()) s->abort();
+}
+
+bool session_registry::wait_empty(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return empty_.wait_for(lock, timeout, [this] { return live_.empty(); });
+}
+
+std::size_t session_registry::size() const {
+  std::lock_guard lock(mutex_);
+  return live_.size();
+}
+
+}  // namespace roomcast::net

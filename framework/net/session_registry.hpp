@@ -1,0 +1,36 @@
+#pragma once
+// Every live WebSocket session of a server, so that shutdown can close them all
+// (1001) and wait, bounded, until they are gone.
+
+#include "net/frame.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace roomcast::net {
+
+class session_registry {
+ public:
+  void add(const std::shared_ptr<ws_sink>& session);
+  void remove(const ws_sink* session);
+  void close_all(std::uint16_t code, const std::string& reason);
+  void abort_all();
+  /// True when every session is gone before `timeout`.
+  bool wait_empty(std::chrono::milliseconds timeout);
+  [[nodiscard]] std::size_t size() const;
+
+ private:
+  [[nodiscard]] std::vector<std::shared_ptr<ws_sink>> snapshot() const;
+
+  mutable std::mutex mutex_;
+  std::condition_variable empty_;
+  std::unordered_map<const ws_sink*, std::weak_ptr<ws_sink>> live_;
+};
+
+}  // namespace roomcast::net

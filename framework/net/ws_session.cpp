@@ -1,0 +1,235 @@
+#include "net/ws_session.hpp"
+
+#include "util/log.hpp"
+
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+#include <mutex>
+#include <vector>
+
+namespace roomcast::net {
+
+namespace websocket = boost::beast::websocket;
+
+namespace {
+
+/// The WebSocket session logic, shared by plain and (later) TLS sessions: the
+/// derived class only owns the stream and hands it out through ws().
+/// Threading: send() and close() may be called from any thread; they post onto
+/// the stream's strand, and only the strand touches the stream.
+template <class Derived>
+class ws_session_base : public ws_sink {
+ public:
+  ws_session_base(upgrade_plan plan, const socket_limits& limits,
+                  std::shared_ptr<session_registry> registry)
+      : plan_(std::move(plan)), limits_(limits), registry_(std::move(registry)) {}
+
+  ~ws_session_base() override { registry_->remove(this); }
+
+  void start(beast_request request) {
+    auto& ws = derived().ws();
+    ws.set_option(websocket::stream_base::timeout{
+        limits_.handshake_timeout, websocket::stream_base::none(), false});
+    // The Phoenix JS client offers the "phoenix" subprotocol (with an auth token
+    // next to it); a browser drops the socket unless the server picks one.
+    bool offers_phoenix = false;
+    if (auto it = request.find(http::field::sec_websocket_protocol); it != request.end()) {
+      std::string_view offered(it->value().data(), it->value().size());
+      offers_phoenix = offered.find("phoenix") != std::string_view::npos &&
+                       (offered == "phoenix" || offered.starts_with("phoenix,") ||
+                        offered.find(", phoenix") != std::string_view::npos ||
+                        offered.find(",phoenix") != std::string_view::npos);
+    }
+    ws.set_option(websocket::stream_base::decorator(
+        [offers_phoenix](websocket::response_type& res) {
+          res.set(http::field::server, "roomcast");
+          if (offers_phoenix) res.set(http::field::sec_websocket_protocol, "phoenix");
+        }));
+    ws.read_message_max(limits_.max_frame_bytes);
+    ws.async_accept(request, beast::bind_front_handler(&ws_session_base::on_accept, self()));
+  }
+
+  // -- ws_sink ------------------------------------------------------------------------
+
+  void send(frame_ptr frame) override {
+    {
+      std::lock_guard lock(inbox_mutex_);
+      inbox_.push_back(std::move(frame));
+      if (flush_posted_) return;  // one post in flight drains the whole inbox
+      flush_posted_ = true;
+    }
+    asio::post(derived().ws().get_executor(), [s = self()] { s->flush(); });
+  }
+
+  void close(std::uint16_t code, std::string reason) override {
+    asio::post(derived().ws().get_executor(),
+               [s = self(), code, reason = std::move(reason)]() mutable {
+                 s->request_close(code, std::move(reason));
+               });
+  }
+
+ private:
+  Derived& derived() { return static_cast<Derived&>(*this); }
+  std::shared_ptr<Derived> self() { return derived().shared_from_this(); }
+
+  void abort() override {
+    asio::post(derived().ws().get_executor(), [s = self()] {
+      s->failed_ = true;
+      s->queue_.clear();
+      beast::error_code ignored;
+      beast::get_lowest_layer(s->derived().ws()).socket().close(ignored);
+    });
+  }
+
+  // -- handshake and reads ---------------------------------------------------------------
+
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      log::debug("ws", "handshake failed", {{"error", ec.message()}});
+      return;  // no actor yet; the session ends here
+    }
+    accepted_ = true;
+    receiver_ = plan_.attach(self());
+    plan_ = {};
+    if (close_pending_) {
+      do_close();
+      return;
+    }
+    do_read();
+  }
+
+  void do_read() {
+    derived().ws().async_read(buffer_,
+                              beast::bind_front_handler(&ws_session_base::on_read, self()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+      notify_closed(ec);
+      return;
+    }
+    if (receiver_)
+      receiver_->on_frame(beast::buffers_to_string(buffer_.data()), derived().ws().got_binary());
+    buffer_.consume(buffer_.size());
+    do_read();
+  }
+
+  void notify_closed(beast::error_code ec) {
+    std::uint16_t code = 1006;
+    if (ec == websocket::error::closed) code = derived().ws().reason().code;
+    else if (ec == websocket::error::message_too_big) code = 1009;
+    if (auto r = std::move(receiver_)) r->on_closed(code);
+    receiver_.reset();  // breaks the session <-> actor cycle
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.clear();
+  }
+
+  // -- writes ------------------------------------------------------------------------------
+
+  void flush() {
+    std::vector<frame_ptr> batch;
+    {
+      std::lock_guard lock(inbox_mutex_);
+      batch.swap(inbox_);
+      flush_posted_ = false;
+    }
+    if (closing_ || failed_) return;
+    for (auto& f : batch) queue_.push_back(std::move(f));
+    if (!writing_) do_write();
+  }
+
+  void do_write() {
+    if (queue_.empty()) {
+      if (close_pending_ && !closing_) do_close();
+      return;
+    }
+    writing_ = true;
+    const auto& frame = *queue_.front();
+    derived().ws().binary(frame.binary);
+    derived().ws().async_write(asio::buffer(frame.data),
+                               beast::bind_front_handler(&ws_session_base::on_write, self()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (ec) {
+      failed_ = true;
+      queue_.clear();
+      beast::error_code ignored;
+      beast::get_lowest_layer(derived().ws()).socket().close(ignored);
+      return;
+    }
+    queue_.pop_front();
+    do_write();
+  }
+
+  // -- close --------------------------------------------------------------------------------
+
+  void request_close(std::uint16_t code, std::string reason) {
+    if (close_pending_ || closing_) return;
+    close_pending_ = true;
+    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+    if (!accepted_) return;  // on_accept closes once the handshake is done
+    if (!writing_ && queue_.empty()) do_close();
+  }
+
+  void do_close() {
+    if (failed_) return;
+    closing_ = true;
+    derived().ws().async_close(close_reason_,
+                               beast::bind_front_handler(&ws_session_base::on_close, self()));
+  }
+
+  void on_close(beast::error_code ec) {
+    if (ec) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(derived().ws()).socket().close(ignored);
+    }
+  }
+
+  upgrade_plan plan_;
+  socket_limits limits_;
+  std::shared_ptr<session_registry> registry_;
+  std::shared_ptr<ws_receiver> receiver_;
+  beast::flat_buffer buffer_;
+
+  std::mutex inbox_mutex_;
+  std::vector<frame_ptr> inbox_;  // guarded by inbox_mutex_
+  bool flush_posted_ = false;     // guarded by inbox_mutex_
+
+  // Strand-only state.
+  std::deque<frame_ptr> queue_;
+  bool accepted_ = false;
+  bool writing_ = false;
+  bool close_pending_ = false;
+  bool closing_ = false;
+  bool failed_ = false;
+  websocket::close_reason close_reason_;
+};
+
+class plain_ws_session : public ws_session_base<plain_ws_session>,
+                         public std::enable_shared_from_this<plain_ws_session> {
+ public:
+  plain_ws_session(beast::tcp_stream&& stream, upgrade_plan plan, const socket_limits& limits,
+                   std::shared_ptr<session_registry> registry)
+      : ws_session_base(std::move(plan), limits, std::move(registry)), ws_(std::move(stream)) {}
+
+  websocket::stream<beast::tcp_stream>& ws() { return ws_; }
+
+ private:
+  websocket::stream<beast::tcp_stream> ws_;
+};
+
+}  // namespace
+
+void start_plain_ws_session(beast::tcp_stream stream, beast_request request, upgrade_plan plan,
+                            const socket_limits& limits,
+                            std::shared_ptr<session_registry> registry) {
+  auto session = std::make_shared<plain_ws_session>(std::move(stream), std::move(plan), limits,
+                                                    registry);
+  registry->add(session);
+  session->start(std::move(request));
+}
+
+}  // namespace roomcast::net

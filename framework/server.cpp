@@ -1,0 +1,276 @@
+#include "roomcast/server.hpp"
+
+#include "actors/actor_receiver.hpp"
+#include "actors/connection_actor.hpp"
+#include "actors/runtime.hpp"
+#include "actors/topic_directory.hpp"
+#include "net/gateway.hpp"
+#include "net/listener.hpp"
+#include "net/session_registry.hpp"
+#include "protocol/errors.hpp"
+#include "util/log.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/serialize.hpp>
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace roomcast {
+
+namespace asio = boost::asio;
+
+namespace {
+
+struct raw_route {
+  std::string path;
+  raw_handler_factory factory;
+};
+
+http_response json_error(unsigned status, std::string_view code, std::string_view message) {
+  return http_response::json(
+      status, boost::json::serialize(boost::json::object{{"error", code}, {"message", message}}));
+}
+
+unsigned default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+}  // namespace
+
+// The gateway (what the socket layer asks of the server) lives in its own object
+// so that sessions can hold it by shared_ptr without holding the server.
+class server_gateway final : public net::gateway {
+ public:
+  server_gateway(std::shared_ptr<const actors::runtime> rt, caf::actor_system& system,
+                 caf::actor directory, std::vector<raw_route> raw_routes,
+                 std::map<std::string, http_handler> routes, connect_handler on_connect)
+      : runtime_(std::move(rt)),
+        system_(system),
+        directory_(std::move(directory)),
+        raw_routes_(std::move(raw_routes)),
+        routes_(std::move(routes)),
+        on_connect_(std::move(on_connect)) {
+    const auto& o = runtime_->options;
+    limits_.max_frame_bytes = o.max_frame_bytes;
+    limits_.handshake_timeout = o.handshake_timeout;
+  }
+
+  const net::socket_limits& limits() const override { return limits_; }
+
+  http_response handle_http(const http_request& req) override {
+    auto it = routes_.find(req.method + " " + req.path);
+    if (it == routes_.end()) {
+      for (const auto& [key, handler] : routes_)
+        if (key.substr(key.find(' ') + 1) == req.path)
+          return json_error(405, "method_not_allowed", "method not allowed for " + req.path);
+      return json_error(404, "not_found", "no route for " + req.path);
+    }
+    try {
+      return it->second(req);
+    } catch (const std::exception& e) {
+      log::error("http", "handler threw", {{"path", req.path}, {"error", e.what()}});
+      return json_error(500, "internal_error", "internal error");
+    }
+  }
+
+  net::upgrade_plan plan_upgrade(const http_request& req) override {
+    net::upgrade_plan plan;
+    const raw_handler_factory* raw_factory = nullptr;
+    if (req.path != runtime_->options.socket_path) {
+      for (const auto& route : raw_routes_)
+        if (route.path == "*" || route.path == req.path) {
+          raw_factory = &route.factory;
+          break;
+        }
+      if (!raw_factory) {
+        plan.refusal = json_error(404, "not_found", "no WebSocket endpoint at " + req.path);
+        return plan;
+      }
+    } else if (auto vsn = req.query.find("vsn");
+               vsn != req.query.end() && !vsn->second.starts_with("2.")) {
+      plan.refusal = json_error(400, "unsupported_version",
+                                "only the Phoenix v2 serializer (vsn=2.0.0) is supported");
+      return plan;
+    }
+
+    connect_result decision = connect_result::accept();
+    if (on_connect_) {
+      try {
+        decision = on_connect_(connect_request{req.path, req.query, req.headers,
+                                               req.remote_address});
+      } catch (const std::exception& e) {
+        log::error("http", "on_connect threw", {{"error", e.what()}});
+        plan.refusal = json_error(500, "internal_error", "internal error");
+        return plan;
+      }
+    }
+    if (!decision.accepted()) {
+      plan.refusal = json_error(decision.http_status(), "connect_refused", decision.reason());
+      return plan;
+    }
+
+    auto info = std::make_shared<socket_info>();
+    info->id = "c";  // (not "c" + ...: g++ 12 reports a false -Wrestrict there)
+    info->id += std::to_string(++next_connection_id_);
+    info->user_id = decision.user_id();
+    info->assigns = decision.assigns();
+    info->remote_address = req.remote_address;
+    info->params = req.query;
+    std::unique_ptr<raw_handler> raw;
+    if (raw_factory) raw = (*raw_factory)();
+    // shared_ptr so the std::function stays copyable; the handler moves out once.
+    auto raw_holder = std::make_shared<std::unique_ptr<raw_handler>>(std::move(raw));
+    plan.attach = [&system = system_, directory = directory_, rt = runtime_, info,
+                   raw_holder](std::shared_ptr<net::ws_sink> sink) {
+      auto connection = system.spawn<actors::connection_actor>(
+          std::move(sink), std::shared_ptr<const socket_info>(info), directory, rt,
+          std::move(*raw_holder));
+      return std::make_shared<actors::actor_receiver>(std::move(connection));
+    };
+    return plan;
+  }
+
+ private:
+  std::shared_ptr<const actors::runtime> runtime_;
+  caf::actor_system& system_;
+  caf::actor directory_;
+  std::vector<raw_route> raw_routes_;
+  std::map<std::string, http_handler> routes_;
+  connect_handler on_connect_;
+  net::socket_limits limits_;
+  std::atomic<std::uint64_t> next_connection_id_{0};
+};
+
+struct server::impl {
+  explicit impl(server_options o) : options(std::move(o)) {}
+
+  server_options options;
+  std::vector<actors::channel_route> channels;
+  std::vector<raw_route> raw_routes;
+  std::map<std::string, http_handler> routes;
+  connect_handler on_connect;
+
+  // Declared before the actor system: destroyed after it (see CAF-NOTES).
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> io_threads;
+  caf::actor_system_config actor_config;
+  std::optional<caf::actor_system> system;
+  caf::actor directory;
+  std::shared_ptr<net::session_registry> registry;
+  std::shared_ptr<net::listener> listener;
+  std::uint16_t port = 0;
+  bool started = false;
+  bool stopped = false;
+};
+
+server::server(server_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
+
+server::~server() { stop(); }
+
+void server::channel(std::string pattern, channel_factory factory) {
+  if (impl_->started) throw std::logic_error("server::channel after start()");
+  impl_->channels.push_back({std::move(pattern), std::move(factory)});
+}
+
+void server::on_connect(connect_handler handler) {
+  if (impl_->started) throw std::logic_error("server::on_connect after start()");
+  impl_->on_connect = std::move(handler);
+}
+
+void server::raw_endpoint(std::string path, raw_handler_factory factory) {
+  if (impl_->started) throw std::logic_error("server::raw_endpoint after start()");
+  impl_->raw_routes.push_back({std::move(path), std::move(factory)});
+}
+
+void server::route(std::string method, std::string path, http_handler handler) {
+  if (impl_->started) throw std::logic_error("server::route after start()");
+  impl_->routes.insert_or_assign(method + " " + path, std::move(handler));
+}
+
+const server_options& server::options() const { return impl_->options; }
+
+std::uint16_t server::port() const { return impl_->port; }
+
+void server::start() {
+  auto& s = *impl_;
+  if (s.started) throw std::logic_error("server::start called twice");
+  s.started = true;
+
+  auto rt = std::make_shared<actors::runtime>();
+  rt->options = s.options;
+  rt->channels = s.channels;
+  std::shared_ptr<const actors::runtime> runtime = rt;
+
+  unsigned actor_threads = s.options.actor_threads ? s.options.actor_threads : default_threads();
+  s.actor_config.set("scheduler.max-threads", static_cast<std::size_t>(actor_threads));
+  s.actor_config.set("logger.verbosity", caf::atom("quiet"));
+  s.system.emplace(s.actor_config);
+  s.directory = s.system->spawn<actors::topic_directory>(runtime);
+
+  if (!s.routes.count("GET /healthz"))
+    s.routes.emplace("GET /healthz", [](const http_request&) {
+      return http_response::json(200, R"({"status":"ok"})");
+    });
+
+  auto gateway = std::make_shared<server_gateway>(runtime, *s.system, s.directory,
+                                                  s.raw_routes, s.routes, s.on_connect);
+  s.registry = std::make_shared<net::session_registry>();
+  auto address = asio::ip::make_address(s.options.host);
+  s.listener = std::make_shared<net::listener>(
+      s.ioc, net::tcp::endpoint(address, s.options.port), gateway, s.registry);
+  s.port = s.listener->port();
+  s.listener->start();
+
+  s.work.emplace(s.ioc.get_executor());
+  unsigned io_threads = s.options.io_threads ? s.options.io_threads : default_threads();
+  for (unsigned i = 0; i < io_threads; ++i) s.io_threads.emplace_back([&s] { s.ioc.run(); });
+  log::info("server", "started", {{"host", s.options.host}, {"port", std::to_string(s.port)}});
+}
+
+void server::stop() {
+  auto& s = *impl_;
+  if (!s.started || s.stopped) return;
+  s.stopped = true;
+  log::info("server", "stopping");
+  s.listener->stop();
+  // Close every socket with 1001; connection actors quit as their sockets close.
+  s.registry->close_all(protocol::close_codes::going_away, "server shutting down");
+  if (!s.registry->wait_empty(s.options.shutdown_grace)) {
+    log::warn("server", "sockets still open after grace period; dropping them",
+              {{"open", std::to_string(s.registry->size())}});
+    s.registry->abort_all();
+    s.registry->wait_empty(std::chrono::milliseconds(1'000));
+  }
+  caf::anon_send(s.directory, actors::shutdown_atom::value);
+  s.directory = nullptr;
+  s.work.reset();
+  s.ioc.stop();
+  for (auto& t : s.io_threads) t.join();
+  s.io_threads.clear();
+  s.system->await_all_actors_done();
+  s.system.reset();
+  log::info("server", "stopped");
+}
+
+void server::run_until_signal() {
+  auto& s = *impl_;
+  if (!s.started) start();
+  std::promise<int> signalled;
+  asio::signal_set signals(s.ioc, SIGINT, SIGTERM);
+  signals.async_wait([&signalled](const boost::system::error_code& ec, int sig) {
+    if (!ec) signalled.set_value(sig);
+  });
+  int sig = signalled.get_future().get();
+  log::info("server", "signal received", {{"signal", std::to_string(sig)}});
+  signals.cancel();
+  stop();
+}
+
+}  // namespace roomcast

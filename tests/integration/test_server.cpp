@@ -1,0 +1,165 @@
+#include "test_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+namespace roomcast::testing {
+
+namespace {
+
+class echo_channel final : public channel {
+ public:
+  join_result on_join(const json::value&, const member&) override { return join_result::accept(); }
+  reply on_event(std::string_view event, const json::value& payload, const member&) override {
+    broadcast(event, payload);
+    return reply::ok(payload);
+  }
+  reply on_binary(std::string_view event, std::string_view bytes, const member&) override {
+    broadcast_binary(event, bytes);
+    return reply::ok_binary(std::string(bytes));
+  }
+};
+
+const char* reason_name(leave_reason why) {
+  switch (why) {
+    case leave_reason::left: return "left";
+    case leave_reason::rejoined: return "rejoined";
+    case leave_reason::closed: return "closed";
+  }
+  return "?";
+}
+
+class room_channel final : public channel {
+ public:
+  join_result on_join(const json::value& params, const member&) override {
+    if (const auto* obj = params.if_object()) {
+      if (obj->contains("crash")) throw std::runtime_error("crash requested in on_join");
+      if (obj->contains("refuse")) return join_result::refuse("not allowed");
+    }
+    return join_result::accept(json::object{{"joins", ++joins_}});
+  }
+
+  reply on_event(std::string_view event, const json::value& payload,
+                 const member& from) override {
+    if (event == "shout") {
+      broadcast("shout", payload);
+      return reply::ok();
+    }
+    if (event == "shout_others") {
+      broadcast_from(from, "shout_others", payload);
+      return reply::ok();
+    }
+    if (event == "whisper") {
+      push(from, "whisper", payload);
+      return reply::ok();
+    }
+    if (event == "crash") throw std::runtime_error("crash requested");
+    if (event == "silent") return reply::none();
+    if (event == "later") {
+      send_after(std::chrono::milliseconds(20), [this] { broadcast("later", json::object()); });
+      return reply::ok();
+    }
+    if (event == "ticks") {
+      ticks_ = 0;
+      tick_timer_ = send_every(std::chrono::milliseconds(10), [this] {
+        broadcast("tick", json::object{{"n", ++ticks_}});
+        if (ticks_ == 3) {
+          cancel_timer(tick_timer_);
+          broadcast("ticks_done", json::object());
+        }
+      });
+      return reply::ok();
+    }
+    if (event == "count") return reply::ok(json::object{{"members", member_count()}});
+    return channel::on_event(event, payload, from);
+  }
+
+  void on_leave(const member& who, leave_reason why) override {
+    broadcast("left", json::object{{"socket", who.socket().id}, {"why", reason_name(why)}});
+  }
+
+ private:
+  std::int64_t joins_ = 0;
+  std::int64_t ticks_ = 0;
+  timer_id tick_timer_ = 0;
+};
+
+class private_channel final : public channel {
+ public:
+  join_result on_join(const json::value&, const member&) override {
+    return join_result::refuse("unauthorized");
+  }
+};
+
+}  // namespace
+
+void register_test_channels(server& srv) {
+  srv.channel("echo:*", [](std::string_view) { return std::make_unique<echo_channel>(); });
+  srv.channel("room:*", [](std::string_view) { return std::make_unique<room_channel>(); });
+  srv.channel("private:*", [](std::string_view) { return std::make_unique<private_channel>(); });
+}
+
+std::unique_ptr<server> start_test_server(server_options options) {
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.io_threads = 2;
+  options.actor_threads = 2;
+  auto srv = std::make_unique<server>(options);
+  register_test_channels(*srv);
+  srv->start();
+  return srv;
+}
+
+client::options client_options(const server& srv) {
+  client::options o;
+  o.port = srv.port();
+  return o;
+}
+
+std::unique_ptr<client> connect(const server& srv) { return client::connect(client_options(srv)); }
+
+reply_message join_ok(client& c, const std::string& topic, boost::json::value params) {
+  auto r = await(c.join(topic, std::move(params)));
+  EXPECT_TRUE(r.ok()) << "join " << topic << " failed: " << r.reason();
+  return r;
+}
+
+http_result http_get(std::uint16_t port, const std::string& target) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("connect failed");
+  }
+  std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  if (::send(fd, request.data(), request.size(), 0) < 0) {
+    ::close(fd);
+    throw std::runtime_error("send failed");
+  }
+  std::string response;
+  char buf[4096];
+  for (;;) {
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    response.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  http_result result;
+  if (response.size() > 12) result.status = std::stoi(response.substr(9, 3));
+  if (auto body = response.find("\r\n\r\n"); body != std::string::npos)
+    result.body = response.substr(body + 4);
+  return result;
+}
+
+}  // namespace roomcast::testing

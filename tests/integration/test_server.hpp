@@ -1,0 +1,62 @@
+#pragma once
+// A real Roomcast server on an ephemeral loopback port, with the channels the
+// integration tests use, plus helpers that read like the protocol.
+
+#include "roomcast/client.hpp"
+#include "roomcast/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace roomcast::testing {
+
+using namespace std::chrono_literals;
+
+/// Bound for every wait in the tests: generous for a loaded CI machine, never
+/// reached when things work.
+inline constexpr std::chrono::milliseconds wait_limit = 5s;
+
+/// Registers the test channels:
+///  echo:*     accept all; reply ok with the payload; broadcast event+payload to all
+///  room:*     on_join refuses {"refuse": true} with "not allowed", throws on
+///             {"crash": true}; reply response {"joins": N} counts joins of this
+///             room instance. Events: "shout" (broadcast), "shout_others"
+///             (broadcast_from), "whisper" (push to the sender), "crash" (throws),
+///             "silent" (no reply), "later" (broadcast "later" after 20 ms),
+///             "ticks" (broadcast "tick" {n} every 10 ms, 3 times, then "ticks_done").
+///             Any other event: the default ("unknown event"). A member who leaves
+///             is announced to the others as "left" {"socket": id, "why": reason}.
+///  private:*  refuses every join with "unauthorized".
+void register_test_channels(server& srv);
+
+/// Starts a server on 127.0.0.1:0 with the test channels.
+std::unique_ptr<server> start_test_server(server_options options = {});
+
+client::options client_options(const server& srv);
+std::unique_ptr<client> connect(const server& srv);
+
+/// Joins and asserts the join was accepted.
+reply_message join_ok(client& c, const std::string& topic,
+                      boost::json::value params = boost::json::object());
+
+/// Waits for a future with the test bound; fails the test on timeout.
+template <class T>
+T await(std::future<T> f) {
+  if (f.wait_for(wait_limit) != std::future_status::ready) {
+    ADD_FAILURE() << "timed out waiting for a reply";
+    throw std::runtime_error("timed out waiting for a reply");
+  }
+  return f.get();
+}
+
+/// A plain HTTP/1.1 request over a loopback socket; returns status and body.
+struct http_result {
+  int status = 0;
+  std::string body;
+};
+http_result http_get(std::uint16_t port, const std::string& target);
+
+}  // namespace roomcast::testing

@@ -1,0 +1,357 @@
+// Real-client tests: the official npm `phoenix` client (over `ws`) against build/bin/roomcast.
+//
+// Run: cd tests/js && ROOMCAST_BIN=/path/to/roomcast node --test
+// ROOMCAST_BIN defaults to ../../build/bin/roomcast relative to this file.
+//
+// Every wait is bounded (withTimeout / per-test timeout) and waits on events, never on sleeps.
+// Every spawned server and every socket is torn down in finally blocks, and again in the
+// `after` hook as a safety net, so the test process always exits.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Socket } from 'phoenix';
+import WebSocket from 'ws';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BIN = process.env.ROOMCAST_BIN || path.resolve(here, '../../build/bin/roomcast');
+const HOST = '127.0.0.1';
+const START_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 5_000;
+const WAIT_MS = 5_000; // bound for any single awaited event
+const TEST_TIMEOUT_MS = 15_000;
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+/** Rejects with a descriptive error if `promise` does not settle within `ms`. */
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A promise plus its resolve/reject, for turning callbacks into awaitable events. */
+function deferred() {
+  let resolve, reject;
+  const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
+}
+
+const liveServers = new Set();
+const liveSockets = new Set();
+
+/**
+ * Spawns `roomcast --host 127.0.0.1 --port <port> ...extraArgs` and resolves once it prints
+ * `listening on http://HOST:PORT`. Rejects (with stderr) if the process exits first or does not
+ * print the line within START_TIMEOUT_MS.
+ *
+ * Resolves to { port, proc, exited, stop(signal) }:
+ *   exited: promise of {code, signal} when the process exits
+ *   stop(): sends SIGTERM (or the given signal), escalates to SIGKILL after STOP_TIMEOUT_MS,
+ *           resolves to {code, signal}
+ */
+function startServer({ port = 0, args = [] } = {}) {
+  if (!existsSync(BIN)) {
+    return Promise.reject(new Error(`roomcast binary not found at ${BIN} (set ROOMCAST_BIN)`));
+  }
+  const proc = spawn(BIN, ['--host', HOST, '--port', String(port), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  liveServers.add(proc);
+  let stdout = '';
+  let stderr = '';
+  let exitInfo = null;
+  const exited = new Promise((resolve) => {
+    proc.once('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      liveServers.delete(proc);
+      resolve(exitInfo);
+    });
+  });
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (chunk) => { stderr += chunk; });
+  proc.stdout.setEncoding('utf8');
+
+  const stop = async (signal = 'SIGTERM') => {
+    if (exitInfo) return exitInfo;
+    proc.kill(signal);
+    let timer;
+    const killed = new Promise((resolve) => {
+      timer = setTimeout(() => { proc.kill('SIGKILL'); resolve(); }, STOP_TIMEOUT_MS);
+    });
+    await Promise.race([exited, killed]);
+    clearTimeout(timer);
+    return exited;
+  };
+
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const fail = (msg) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (!exitInfo) proc.kill('SIGKILL');
+      const err = new Error(`${msg}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`);
+      err.exitInfo = exitInfo;
+      reject(err);
+    };
+    const timer = setTimeout(
+      () => fail(`roomcast did not print its listening line within ${START_TIMEOUT_MS} ms`),
+      START_TIMEOUT_MS);
+    proc.once('error', (e) => fail(`cannot spawn ${BIN}: ${e.message}`));
+    exited.then(({ code, signal }) =>
+      fail(`roomcast exited before listening (code ${code}, signal ${signal})`));
+    proc.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (done) return;
+      const m = /^listening on http:\/\/([^\s:]+):(\d+)\r?\n/m.exec(stdout);
+      if (!m) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ port: Number(m[2]), proc, exited, stop, stderr: () => stderr });
+    });
+  });
+}
+
+/** startServer on a fixed port, retrying with short backoff while the bind fails. */
+async function startServerOnPort(port, args = [], attempts = 8) {
+  let lastErr;
+  for (let i = 1; i <= attempts; i++) {
+    try {
+      return await startServer({ port, args });
+    } catch (e) {
+      lastErr = e;
+      // only a process that exited by itself (e.g. "cannot start: bind") is worth retrying
+      if (!e.exitInfo || e.exitInfo.code === 0) throw e;
+      await new Promise((r) => setTimeout(r, 50 * i));
+    }
+  }
+  throw lastErr;
+}
+
+function makeSocket(port, opts = {}) {
+  const socket = new Socket(`ws://${HOST}:${port}/socket`, {
+    transport: WebSocket,
+    timeout: 3_000, // push/join timeout: fail fast instead of the default 10 s
+    reconnectAfterMs: () => 100,
+    rejoinAfterMs: () => 100,
+    ...opts,
+  });
+  liveSockets.add(socket);
+  return socket;
+}
+
+/** Disconnects the socket and resolves once the transport is closed (bounded by phoenix). */
+function disconnect(socket) {
+  liveSockets.delete(socket);
+  return new Promise((resolve) => socket.disconnect(() => resolve()));
+}
+
+/** Resolves with the response of a push's `ok` reply; rejects on `error` or `timeout`. */
+function replyOf(push, what) {
+  return withTimeout(new Promise((resolve, reject) => {
+    push
+      .receive('ok', resolve)
+      .receive('error', (resp) => reject(new Error(`${what}: error reply ${JSON.stringify(resp)}`)))
+      .receive('timeout', () => reject(new Error(`${what}: push timeout`)));
+  }), WAIT_MS, what);
+}
+
+function joinOk(channel) {
+  return replyOf(channel.join(), `join ${channel.topic}`);
+}
+
+/** Resolves with the next `event` payload delivered to `channel`. */
+function nextEvent(channel, event) {
+  return withTimeout(new Promise((resolve) => {
+    const ref = channel.on(event, (payload) => { channel.off(event, ref); resolve(payload); });
+  }), WAIT_MS, `${event} on ${channel.topic}`);
+}
+
+after(async () => {
+  for (const socket of [...liveSockets]) {
+    liveSockets.delete(socket);
+    socket.disconnect();
+  }
+  for (const proc of [...liveServers]) proc.kill('SIGKILL');
+});
+
+// ---------------------------------------------------------------------------------------------
+// tests
+
+test('join echo:lobby, push an event, get ok with the same payload', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const server = await startServer();
+  const socket = makeSocket(server.port);
+  try {
+    socket.connect();
+    const channel = socket.channel('echo:lobby', {});
+    const joinResp = await joinOk(channel);
+    assert.deepEqual(joinResp, {});
+    assert.equal(channel.state, 'joined');
+
+    const payload = { text: 'hello', n: 42, nested: { list: [1, 'two', null, true] }, unicode: 'héllo ✓' };
+    const resp = await replyOf(channel.push('say', payload), 'push say');
+    assert.deepEqual(resp, payload);
+  } finally {
+    await disconnect(socket);
+    await server.stop();
+  }
+});
+
+test('two sockets on one topic both receive a broadcast', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const server = await startServer();
+  const alice = makeSocket(server.port);
+  const bob = makeSocket(server.port);
+  try {
+    alice.connect();
+    bob.connect();
+    const chA = alice.channel('echo:shared', {});
+    const chB = bob.channel('echo:shared', {});
+    await Promise.all([joinOk(chA), joinOk(chB)]);
+
+    const order = []; // what the pusher (alice) sees, in arrival order
+    const payload = { msg: 'hi all', at: 1 };
+    const gotA = nextEvent(chA, 'shout').then((p) => { order.push('broadcast'); return p; });
+    const gotB = nextEvent(chB, 'shout');
+    const reply = replyOf(chA.push('shout', payload), 'push shout').then((p) => { order.push('reply'); return p; });
+
+    const [pa, pb, pr] = await Promise.all([gotA, gotB, reply]);
+    assert.deepEqual(pa, payload, 'pusher receives its own broadcast');
+    assert.deepEqual(pb, payload, 'other member receives the broadcast');
+    assert.deepEqual(pr, payload, 'pusher gets the ok reply with the same payload');
+    assert.deepEqual(order, ['broadcast', 'reply'], 'broadcast arrives before the reply');
+  } finally {
+    await Promise.all([disconnect(alice), disconnect(bob)]);
+    await server.stop();
+  }
+});
+
+test('client reconnects and rejoins after the server restarts on the same port', { timeout: TEST_TIMEOUT_MS }, async () => {
+  let server = await startServer();
+  const port = server.port;
+  const socket = makeSocket(port);
+  try {
+    const closeWaiter = deferred(); // resolves with the first close event
+    socket.onClose((event) => closeWaiter.resolve(event));
+    let opens = 0;
+    socket.onOpen(() => { opens++; });
+
+    socket.connect();
+    const channel = socket.channel('echo:room', {});
+    const states = [];
+    channel.onError(() => states.push('errored'));
+    let joins = 0;
+    let joinWaiter = deferred();
+    channel.join()
+      .receive('ok', () => { joins++; states.push('joined'); joinWaiter.resolve(); })
+      .receive('error', (resp) => joinWaiter.reject(new Error(`join error ${JSON.stringify(resp)}`)));
+    await withTimeout(joinWaiter.promise, WAIT_MS, 'first join of echo:room');
+    assert.equal(joins, 1);
+    assert.equal(channel.state, 'joined');
+    assert.deepEqual(await replyOf(channel.push('ping', { n: 1 }), 'push before restart'), { n: 1 });
+
+    // Graceful shutdown: SIGTERM -> exit code 0, client sees close 1001.
+    joinWaiter = deferred();
+    const [exit, closeEvent] = await withTimeout(
+      Promise.all([server.stop('SIGTERM'), closeWaiter.promise]), WAIT_MS, 'server exit and client close');
+    assert.deepEqual(exit, { code: 0, signal: null }, `server exit status; stderr:\n${server.stderr()}`);
+    assert.equal(closeEvent.code, 1001, 'close code is 1001 (going away)');
+    assert.equal(channel.state, 'errored', 'channel errors when the transport closes');
+    assert.equal(joins, 1);
+
+    // A new server on the same port; the client must reconnect and rejoin by itself.
+    server = await startServerOnPort(port);
+    assert.equal(server.port, port);
+    await withTimeout(joinWaiter.promise, WAIT_MS, 'automatic rejoin of echo:room');
+    assert.equal(joins, 2);
+    assert.equal(channel.state, 'joined');
+    assert.ok(opens >= 2, `socket reopened (opens=${opens})`);
+    assert.ok(socket.isConnected());
+    assert.deepEqual(states, ['joined', 'errored', 'joined']);
+    assert.deepEqual(await replyOf(channel.push('ping', { n: 2 }), 'push after rejoin'), { n: 2 });
+  } finally {
+    await disconnect(socket);
+    await server.stop();
+  }
+});
+
+test('heartbeats keep the socket alive and are answered with phx_reply ok', { timeout: TEST_TIMEOUT_MS }, async () => {
+  // The server drops sockets that stay silent for 400 ms. The heartbeating socket must outlive
+  // that several times over; a silent socket (control) must be dropped.
+  const server = await startServer({ args: ['--heartbeat-timeout-ms', '400'] });
+  const beating = makeSocket(server.port, { heartbeatIntervalMs: 100, reconnectAfterMs: () => 60_000 });
+  const silent = makeSocket(server.port, { heartbeatIntervalMs: 60_000, reconnectAfterMs: () => 60_000 });
+  try {
+    const sentRefs = new Set();
+    const origPush = beating.push.bind(beating);
+    beating.push = (data, channel) => {
+      if (data.topic === 'phoenix' && data.event === 'heartbeat') sentRefs.add(data.ref);
+      return origPush(data, channel);
+    };
+    let beatingClosed = null;
+    beating.onClose((e) => { beatingClosed = e; });
+
+    const wanted = 10; // ~1 s of heartbeats: 2.5x the server's timeout
+    const replies = [];
+    const enough = deferred();
+    beating.onMessage((msg) => {
+      if (msg.topic === 'phoenix' && msg.event === 'phx_reply') {
+        replies.push(msg);
+        if (replies.length >= wanted) enough.resolve();
+      }
+    });
+    const silentClosed = deferred();
+    silent.onClose((e) => silentClosed.resolve(e));
+
+    beating.connect();
+    silent.connect();
+    await withTimeout(enough.promise, 5_000, `${wanted} heartbeat replies`);
+
+    for (const r of replies) {
+      assert.deepEqual(r.payload, { status: 'ok', response: {} });
+      assert.ok(sentRefs.has(r.ref), `reply ref ${r.ref} answers a heartbeat we sent`);
+    }
+    assert.equal(new Set(replies.map((r) => r.ref)).size, replies.length, 'one reply per heartbeat');
+    assert.equal(beatingClosed, null, `heartbeating socket was closed (code ${beatingClosed?.code})`);
+    assert.ok(beating.isConnected());
+
+    // control: the silent socket was closed by the server's heartbeat timeout
+    await withTimeout(silentClosed.promise, 3_000, 'server to close the silent socket');
+  } finally {
+    await Promise.all([disconnect(beating), disconnect(silent)]);
+    await server.stop();
+  }
+});
+
+test('join of an unmatched topic gets error {reason: "unmatched topic"}', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const server = await startServer();
+  const socket = makeSocket(server.port);
+  const channel = socket.channel('nope:x', {});
+  try {
+    socket.connect();
+    const resp = await withTimeout(new Promise((resolve, reject) => {
+      channel.join()
+        .receive('ok', (r) => reject(new Error(`unexpected ok ${JSON.stringify(r)}`)))
+        .receive('error', resolve)
+        .receive('timeout', () => reject(new Error('join timeout')));
+    }), WAIT_MS, 'join nope:x reply');
+    assert.deepEqual(resp, { reason: 'unmatched topic' });
+    assert.equal(channel.state, 'errored');
+    assert.ok(socket.isConnected(), 'a rejected join does not close the socket');
+
+    // the socket remains usable for a valid topic
+    const ok = socket.channel('echo:after-error', {});
+    await joinOk(ok);
+    assert.deepEqual(await replyOf(ok.push('e', { a: 1 }), 'push after rejected join'), { a: 1 });
+  } finally {
+    channel.leave(); // stops the client's rejoin timer for the rejected channel
+    await disconnect(socket);
+    await server.stop();
+  }
+});
