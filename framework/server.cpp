@@ -2,11 +2,13 @@
 
 #include "actors/actor_receiver.hpp"
 #include "actors/connection_actor.hpp"
+#include "actors/connection_tracker.hpp"
 #include "actors/runtime.hpp"
 #include "actors/topic_directory.hpp"
 #include "net/gateway.hpp"
 #include "net/listener.hpp"
 #include "net/session_registry.hpp"
+#include "protocol/codec.hpp"
 #include "protocol/errors.hpp"
 #include "util/log.hpp"
 
@@ -48,11 +50,13 @@ unsigned default_threads() { return std::max(1u, std::thread::hardware_concurren
 class server_gateway final : public net::gateway {
  public:
   server_gateway(std::shared_ptr<const actors::runtime> rt, caf::actor_system& system,
-                 caf::actor directory, std::vector<raw_route> raw_routes,
-                 std::map<std::string, http_handler> routes, connect_handler on_connect)
+                 caf::actor directory, std::shared_ptr<actors::connection_tracker> tracker,
+                 std::vector<raw_route> raw_routes, std::map<std::string, http_handler> routes,
+                 connect_handler on_connect)
       : runtime_(std::move(rt)),
         system_(system),
         directory_(std::move(directory)),
+        tracker_(std::move(tracker)),
         raw_routes_(std::move(raw_routes)),
         routes_(std::move(routes)),
         on_connect_(std::move(on_connect)) {
@@ -75,8 +79,10 @@ class server_gateway final : public net::gateway {
       return it->second(req);
     } catch (const std::exception& e) {
       log::error("http", "handler threw", {{"path", req.path}, {"error", e.what()}});
-      return json_error(500, "internal_error", "internal error");
+    } catch (...) {
+      log::error("http", "handler threw", {{"path", req.path}});
     }
+    return json_error(500, "internal_error", "internal error");
   }
 
   net::upgrade_plan plan_upgrade(const http_request& req) override {
@@ -108,6 +114,10 @@ class server_gateway final : public net::gateway {
         log::error("http", "on_connect threw", {{"error", e.what()}});
         plan.refusal = json_error(500, "internal_error", "internal error");
         return plan;
+      } catch (...) {
+        log::error("http", "on_connect threw");
+        plan.refusal = json_error(500, "internal_error", "internal error");
+        return plan;
       }
     }
     if (!decision.accepted()) {
@@ -126,11 +136,12 @@ class server_gateway final : public net::gateway {
     if (raw_factory) raw = (*raw_factory)();
     // shared_ptr so the std::function stays copyable; the handler moves out once.
     auto raw_holder = std::make_shared<std::unique_ptr<raw_handler>>(std::move(raw));
-    plan.attach = [&system = system_, directory = directory_, rt = runtime_, info,
-                   raw_holder](std::shared_ptr<net::ws_sink> sink) {
+    plan.attach = [&system = system_, directory = directory_, rt = runtime_, info, raw_holder,
+                   tracker = tracker_](std::shared_ptr<net::ws_sink> sink) {
       auto connection = system.spawn<actors::connection_actor>(
           std::move(sink), std::shared_ptr<const socket_info>(info), directory, rt,
           std::move(*raw_holder));
+      tracker->add(connection);
       return std::make_shared<actors::actor_receiver>(std::move(connection));
     };
     return plan;
@@ -140,6 +151,7 @@ class server_gateway final : public net::gateway {
   std::shared_ptr<const actors::runtime> runtime_;
   caf::actor_system& system_;
   caf::actor directory_;
+  std::shared_ptr<actors::connection_tracker> tracker_;
   std::vector<raw_route> raw_routes_;
   std::map<std::string, http_handler> routes_;
   connect_handler on_connect_;
@@ -163,6 +175,7 @@ struct server::impl {
   caf::actor_system_config actor_config;
   std::optional<caf::actor_system> system;
   caf::actor directory;
+  std::shared_ptr<actors::connection_tracker> connections;
   std::shared_ptr<net::session_registry> registry;
   std::shared_ptr<net::listener> listener;
   std::uint16_t port = 0;
@@ -201,6 +214,8 @@ std::uint16_t server::port() const { return impl_->port; }
 void server::start() {
   auto& s = *impl_;
   if (s.started) throw std::logic_error("server::start called twice");
+  if (s.options.max_topic_length > protocol::max_binary_field)
+    throw std::invalid_argument("max_topic_length must be at most 255 (binary frames carry 1 length byte)");
   s.started = true;
 
   auto rt = std::make_shared<actors::runtime>();
@@ -210,21 +225,32 @@ void server::start() {
 
   unsigned actor_threads = s.options.actor_threads ? s.options.actor_threads : default_threads();
   s.actor_config.set("scheduler.max-threads", static_cast<std::size_t>(actor_threads));
-  s.actor_config.set("logger.verbosity", caf::atom("quiet"));
   s.system.emplace(s.actor_config);
   s.directory = s.system->spawn<actors::topic_directory>(runtime);
+  s.connections = std::make_shared<actors::connection_tracker>();
 
   if (!s.routes.count("GET /healthz"))
     s.routes.emplace("GET /healthz", [](const http_request&) {
       return http_response::json(200, R"({"status":"ok"})");
     });
 
-  auto gateway = std::make_shared<server_gateway>(runtime, *s.system, s.directory,
-                                                  s.raw_routes, s.routes, s.on_connect);
-  s.registry = std::make_shared<net::session_registry>();
-  auto address = asio::ip::make_address(s.options.host);
-  s.listener = std::make_shared<net::listener>(
-      s.ioc, net::tcp::endpoint(address, s.options.port), gateway, s.registry);
+  try {
+    auto gateway = std::make_shared<server_gateway>(runtime, *s.system, s.directory,
+                                                    s.connections, s.raw_routes, s.routes,
+                                                    s.on_connect);
+    s.registry = std::make_shared<net::session_registry>();
+    auto address = asio::ip::make_address(s.options.host);
+    s.listener = std::make_shared<net::listener>(
+        s.ioc, net::tcp::endpoint(address, s.options.port), gateway, s.registry);
+  } catch (...) {
+    // Nothing is listening: take the actor system down again and report.
+    caf::anon_send(s.directory, actors::shutdown_atom::value);
+    s.directory = nullptr;
+    s.system->await_all_actors_done();
+    s.system.reset();
+    s.stopped = true;
+    throw;
+  }
   s.port = s.listener->port();
   s.listener->start();
 
@@ -254,6 +280,8 @@ void server::stop() {
   s.ioc.stop();
   for (auto& t : s.io_threads) t.join();
   s.io_threads.clear();
+  // Connections whose sockets could not be closed in time quit now.
+  s.connections->kill_all();
   s.system->await_all_actors_done();
   s.system.reset();
   log::info("server", "stopped");

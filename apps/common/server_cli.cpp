@@ -60,7 +60,9 @@ int run(server& srv) {
     std::cerr << "cannot start: " << e.what() << "\n";
     return 1;
   }
-  std::printf("listening on http://%s:%u\n", srv.options().host.c_str(),
+  const std::string& host = srv.options().host;
+  bool ipv6 = host.find(':') != std::string::npos;
+  std::printf("listening on http://%s%s%s:%u\n", ipv6 ? "[" : "", host.c_str(), ipv6 ? "]" : "",
               static_cast<unsigned>(srv.port()));
   std::fflush(stdout);
   srv.run_until_signal();

@@ -14,8 +14,8 @@ class echo_handler final : public roomcast::raw_handler {
 
 int main(int argc, char** argv) {
   roomcast::server_options options;
+  options.heartbeat_timeout = std::chrono::milliseconds(0);  // raw clients send no heartbeats
   if (auto code = roomcast::cli::parse(argc, argv, "example-echo", options)) return *code;
-  options.heartbeat_timeout = std::chrono::milliseconds(0);  // plain echo: no heartbeat
   roomcast::server server(options);
   server.raw_endpoint("*", [] { return std::make_unique<echo_handler>(); });
   return roomcast::cli::run(server);

@@ -92,6 +92,9 @@ caf::behavior connection_actor::make_behavior() {
         quit();  // rooms see our exit through their monitors
       },
       [this](tick_atom) { check_heartbeat(); },
+      [this](join_timeout_atom, const std::string& topic, const std::string& join_ref) {
+        on_join_failed(topic, join_ref, reasons::join_timeout);
+      },
   };
 }
 
@@ -103,6 +106,9 @@ void connection_actor::on_exit() {
   }
   raw_socket_.reset();
   raw_.reset();
+  channels_.clear();
+  raw_topics_.clear();
+  directory_ = nullptr;
 }
 
 // -- socket -------------------------------------------------------------------------------
@@ -176,7 +182,8 @@ void connection_actor::handle_join(message& msg) {
     // Joining a joined topic again: close the old join, as Phoenix does.
     auto& old = it->second;
     if (old.joined) {
-      send(old.room, leave_atom::value, old.member_id, std::optional<std::string>{}, true);
+      send(old.room, leave_atom::value, old.member_id, std::optional<std::string>{},
+           leave_reason::rejoined);
       demonitor(old.room);
     }
     write(protocol::encode_text(old.join_ref, old.join_ref, msg.topic, events::close,
@@ -188,18 +195,24 @@ void connection_actor::handle_join(message& msg) {
 
   // phoenix.js sends join_ref == ref for joins; accept either one alone too.
   std::string join_ref = msg.join_ref.value_or(msg.ref.value_or(""));
-  channels_.emplace(msg.topic, channel_slot{join_ref, false, nullptr, 0, {}});
+  channel_slot slot;
+  slot.join_ref = join_ref;
+  slot.join_msg_ref = msg.ref;
+  channels_.emplace(msg.topic, std::move(slot));
 
   join_request req{msg.topic, join_ref, msg.ref, std::move(msg.payload), socket_,
                    caf::actor_cast<caf::actor>(this)};
-  request(directory_, opts.join_timeout, join_atom::value, std::move(req))
+  // No CAF request timeout: a late answer must still arrive so that a join the
+  // room accepted after we gave up is undone (see on_join_outcome).
+  request(directory_, caf::infinite, join_atom::value, std::move(req))
       .then(
           [this, topic = msg.topic, join_ref](join_outcome& outcome) {
             on_join_outcome(topic, join_ref, outcome);
           },
-          [this, topic = msg.topic, join_ref, ref = msg.ref](caf::error& err) {
-            on_join_failed(topic, join_ref, ref, err);
+          [this, topic = msg.topic, join_ref](caf::error&) {
+            on_join_failed(topic, join_ref, reasons::join_crashed);
           });
+  delayed_send(this, opts.join_timeout, join_timeout_atom::value, msg.topic, join_ref);
 }
 
 void connection_actor::on_join_outcome(const std::string& topic, const std::string& join_ref,
@@ -207,54 +220,55 @@ void connection_actor::on_join_outcome(const std::string& topic, const std::stri
   auto it = channels_.find(topic);
   bool current = it != channels_.end() && it->second.join_ref == join_ref && !it->second.joined;
   if (!current) {
-    // The client left or joined again meanwhile: undo this join quietly.
-    if (outcome.accepted)
-      send(outcome.room, leave_atom::value, outcome.member_id, std::optional<std::string>{},
-           true);
+    // The client left, joined again, or the join timed out meanwhile: undo it.
+    if (outcome.accepted) {
+      auto why = it != channels_.end() ? leave_reason::rejoined : leave_reason::left;
+      send(outcome.room, leave_atom::value, outcome.member_id, std::optional<std::string>{}, why);
+    }
     return;
   }
   if (outcome.reply) sink_->send(outcome.reply);
-  auto waiting = std::move(it->second.waiting);
-  if (!outcome.accepted) {
-    channels_.erase(it);
-    for (auto& m : waiting) reply_error(m.join_ref, m.ref, topic, reasons::unmatched_topic);
-    return;
-  }
+  if (!outcome.accepted) return drop_pending_join(topic, reasons::unmatched_topic);
   auto& slot = it->second;
   slot.joined = true;
   slot.room = outcome.room;
   slot.member_id = outcome.member_id;
   monitor(slot.room);
+  auto waiting = std::move(slot.waiting);
   for (auto& m : waiting) forward_push(slot, m);
 }
 
 void connection_actor::on_join_failed(const std::string& topic, const std::string& join_ref,
-                                      const std::optional<std::string>& ref,
-                                      const caf::error& err) {
+                                      std::string_view reason) {
   auto it = channels_.find(topic);
   if (it == channels_.end() || it->second.join_ref != join_ref || it->second.joined) return;
+  reply_error(join_ref, it->second.join_msg_ref, topic, reason);
+  drop_pending_join(topic, reasons::unmatched_topic);
+}
+
+void connection_actor::drop_pending_join(const std::string& topic, std::string_view reason) {
+  auto it = channels_.find(topic);
+  if (it == channels_.end()) return;
   auto waiting = std::move(it->second.waiting);
   channels_.erase(it);
-  auto reason = err == caf::sec::request_timeout ? reasons::join_timeout : reasons::join_crashed;
-  reply_error(join_ref, ref, topic, reason);
-  for (auto& m : waiting) reply_error(m.join_ref, m.ref, topic, reasons::unmatched_topic);
+  for (auto& m : waiting) reply_error(m.join_ref, m.ref, topic, reason);
 }
 
 void connection_actor::handle_leave(message& msg) {
   auto it = channels_.find(msg.topic);
-  if (it == channels_.end())
-    return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::unmatched_topic);
-  auto& slot = it->second;
-  if (slot.joined) {
-    // The room answers the leave (after on_leave) so the reply follows every
-    // frame the room sent before it.
-    send(slot.room, leave_atom::value, slot.member_id, msg.ref, false);
-    demonitor(slot.room);
-  } else {
+  if (it == channels_.end() || !it->second.joined) {
+    // Not joined (or not yet): nothing to leave. Phoenix answers ok too, and
+    // phoenix.js waits for that ok to finish leave().
+    if (it != channels_.end()) drop_pending_join(msg.topic, reasons::unmatched_topic);
     write(protocol::encode_reply(view(msg.join_ref), view(msg.ref), msg.topic, "ok",
                                  empty_object()));
-    for (auto& m : slot.waiting) reply_error(m.join_ref, m.ref, msg.topic, reasons::unmatched_topic);
+    return;
   }
+  auto& slot = it->second;
+  // The room answers the leave (after on_leave) so the reply follows every
+  // frame the room sent before it.
+  send(slot.room, leave_atom::value, slot.member_id, msg.ref, leave_reason::left);
+  demonitor(slot.room);
   channels_.erase(it);
 }
 
@@ -303,6 +317,9 @@ void connection_actor::guarded_raw(F&& fn) {
   } catch (const std::exception& e) {
     log::error("connection", "raw handler threw; closing socket",
                {{"socket", socket_->id}, {"error", e.what()}});
+    close_socket(protocol::close_codes::internal_error, "internal error");
+  } catch (...) {
+    log::error("connection", "raw handler threw; closing socket", {{"socket", socket_->id}});
     close_socket(protocol::close_codes::internal_error, "internal error");
   }
 }

@@ -35,6 +35,7 @@ class connection_actor : public caf::event_based_actor {
  private:
   struct channel_slot {
     std::string join_ref;
+    std::optional<std::string> join_msg_ref;  // ref of the phx_join, for its reply
     bool joined = false;
     caf::actor room;
     std::uint64_t member_id = 0;
@@ -49,7 +50,9 @@ class connection_actor : public caf::event_based_actor {
   void on_join_outcome(const std::string& topic, const std::string& join_ref,
                        join_outcome& outcome);
   void on_join_failed(const std::string& topic, const std::string& join_ref,
-                      const std::optional<std::string>& ref, const caf::error& err);
+                      std::string_view reason);
+  /// Forgets a pending join and answers its waiting pushes.
+  void drop_pending_join(const std::string& topic, std::string_view reason);
   void forward_push(const channel_slot& slot, message& msg);
   void reply_error(const std::optional<std::string>& join_ref,
                    const std::optional<std::string>& ref, std::string_view topic,

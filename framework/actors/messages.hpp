@@ -3,6 +3,7 @@
 // inside one process (no serialization), hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE.
 
 #include "net/frame.hpp"
+#include "roomcast/channel.hpp"
 #include "roomcast/socket_info.hpp"
 
 #include <boost/json/value.hpp>
@@ -22,6 +23,8 @@ using closed_atom = caf::atom_constant<caf::atom("closed")>;        // session -
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;      // room -> connection
 using join_atom = caf::atom_constant<caf::atom("join")>;            // connection -> directory -> room
 using push_atom = caf::atom_constant<caf::atom("push")>;            // connection -> room
+// (leave_atom, member_id, optional ref, leave_reason): the room replies ok to the
+// ref when there is one, then calls on_leave.
 using leave_atom = caf::atom_constant<caf::atom("leave")>;          // connection -> room
 using idle_atom = caf::atom_constant<caf::atom("idle")>;            // room -> directory
 using stop_atom = caf::atom_constant<caf::atom("stop")>;            // directory -> room
@@ -31,6 +34,7 @@ using publish_atom = caf::atom_constant<caf::atom("publish")>;      // raw conne
 using timer_atom = caf::atom_constant<caf::atom("timer")>;          // room -> itself
 using tick_atom = caf::atom_constant<caf::atom("hb_check")>;        // connection -> itself
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;    // server -> directory
+using join_timeout_atom = caf::atom_constant<caf::atom("join_tmo")>; // connection -> itself
 
 using socket_ptr = std::shared_ptr<const socket_info>;
 
@@ -68,3 +72,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::join_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::join_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::push_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<std::string>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::leave_reason)

@@ -32,7 +32,7 @@ caf::behavior room_actor::make_behavior() {
       [this](join_atom, join_request& req) { handle_join(req); },
       [this](push_atom, push_request& req) { handle_push(req); },
       [this](leave_atom, std::uint64_t member_id, const std::optional<std::string>& ref,
-             bool rejoin) { handle_leave(member_id, ref, rejoin); },
+             leave_reason why) { handle_leave(member_id, ref, why); },
       [this](subscribe_atom, const caf::actor& connection) -> caf::actor {
         ++joins_seen_;
         if (subscribers_.emplace(connection.address(), connection).second) monitor(connection);
@@ -48,6 +48,15 @@ caf::behavior room_actor::make_behavior() {
       [this](timer_atom, timer_id id) { handle_timer(id); },
       [this](stop_atom) { quit(); },
   };
+}
+
+void room_actor::on_exit() {
+  members_.clear();
+  members_by_connection_.clear();
+  subscribers_.clear();
+  timers_.clear();
+  handler_.reset();
+  directory_ = nullptr;
 }
 
 // -- crash handling -------------------------------------------------------------------
@@ -139,16 +148,16 @@ void room_actor::handle_push(push_request& req) {
 }
 
 void room_actor::handle_leave(std::uint64_t member_id, const std::optional<std::string>& ref,
-                              bool rejoin) {
+                              leave_reason why) {
   auto it = members_.find(member_id);
   if (it == members_.end()) return;
-  if (!rejoin) {
-    opt_ref ref_view = ref ? opt_ref(*ref) : std::nullopt;
+  if (ref) {
+    // Answered here, so the reply follows every frame the room sent before it.
     send(it->second.connection, deliver_atom::value,
-         net::make_frame(protocol::encode_reply(it->second.info.join_ref(), ref_view, topic_,
-                                                "ok", empty_object)));
+         net::make_frame(protocol::encode_reply(it->second.info.join_ref(), *ref, topic_, "ok",
+                                                empty_object)));
   }
-  remove_member(member_id, rejoin ? leave_reason::rejoined : leave_reason::left);
+  remove_member(member_id, why);
   notify_if_idle();
 }
 

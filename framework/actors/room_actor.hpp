@@ -3,9 +3,10 @@
 // a plain subscriber list), its members and its timers. Broadcasts are encoded
 // once and the same immutable frame is sent to every member's connection actor.
 //
-// A channel callback that throws crashes the room on purpose: the joiner or
-// pusher gets an error reply, every member gets phx_error (from its connection
-// actor's monitor) and the directory starts a fresh room on the next join.
+// A channel callback that throws crashes the room on purpose: a joiner gets the
+// error reply "join crashed" (a pusher gets no reply), every member gets
+// phx_error (from its connection actor's monitor) and the directory starts a
+// fresh room on the next join.
 
 #include "actors/messages.hpp"
 #include "actors/runtime.hpp"
@@ -28,6 +29,9 @@ class room_actor : public caf::event_based_actor, private channel_context {
              caf::actor directory);
 
   caf::behavior make_behavior() override;
+  /// Drops every actor handle: a room and its directory (and members) refer to
+  /// each other, and CAF frees an actor only when no strong handle is left.
+  void on_exit() override;
   const char* name() const override { return "roomcast.room"; }
 
  private:
@@ -48,7 +52,8 @@ class room_actor : public caf::event_based_actor, private channel_context {
   // -- message handlers --------------------------------------------------------------
   void handle_join(join_request& req);
   void handle_push(push_request& req);
-  void handle_leave(std::uint64_t member_id, const std::optional<std::string>& ref, bool rejoin);
+  void handle_leave(std::uint64_t member_id, const std::optional<std::string>& ref,
+                    leave_reason why);
   void handle_down(const caf::down_msg& msg);
   void handle_timer(timer_id id);
 

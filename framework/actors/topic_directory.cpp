@@ -21,6 +21,8 @@ topic_directory::room_slot* topic_directory::room_for(const std::string& topic, 
       handler = route->factory(topic);
     } catch (const std::exception& e) {
       log::error("directory", "channel factory threw", {{"topic", topic}, {"error", e.what()}});
+    } catch (...) {
+      log::error("directory", "channel factory threw", {{"topic", topic}});
     }
     if (!handler) return nullptr;
   }
@@ -28,6 +30,12 @@ topic_directory::room_slot* topic_directory::room_for(const std::string& topic, 
   monitor(room);
   keys_.emplace(room.address(), room_key{raw, topic});
   return &rooms.emplace(topic, room_slot{room, 0}).first->second;
+}
+
+void topic_directory::on_exit() {
+  channel_rooms_.clear();
+  raw_rooms_.clear();
+  keys_.clear();
 }
 
 caf::behavior topic_directory::make_behavior() {

@@ -20,6 +20,7 @@ class topic_directory : public caf::event_based_actor {
   topic_directory(caf::actor_config& cfg, std::shared_ptr<const runtime> rt);
 
   caf::behavior make_behavior() override;
+  void on_exit() override;  // drops the room handles (rooms refer back to us)
   const char* name() const override { return "roomcast.directory"; }
 
  private:

@@ -42,13 +42,17 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (ec == http::error::end_of_stream) return do_shutdown();
     if (ec) {
       if (ec == http::error::body_limit)
-        return send(http_response::json(413, R"({"error":"payload_too_large"})"), false);
+        return send(http_response::json(
+                        413, R"({"error":"payload_too_large","message":"request body too large"})"),
+                    false);
       return;  // timeout or reset: nothing to answer
     }
     beast_request req = parser_->release();
     auto converted = convert(req);
     if (!converted)
-      return send(http_response::json(400, R"({"error":"bad_request"})"), false);
+      return send(http_response::json(
+                      400, R"({"error":"bad_request","message":"malformed request target"})"),
+                  false);
 
     if (boost::beast::websocket::is_upgrade(req)) {
       upgrade_plan plan = gateway_->plan_upgrade(*converted);

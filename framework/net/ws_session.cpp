@@ -14,6 +14,20 @@ namespace websocket = boost::beast::websocket;
 
 namespace {
 
+/// True when the comma-separated Sec-WebSocket-Protocol list names `wanted`.
+bool offers_subprotocol(std::string_view offered, std::string_view wanted) {
+  while (!offered.empty()) {
+    auto comma = offered.find(',');
+    auto item = offered.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item == wanted) return true;
+    if (comma == std::string_view::npos) break;
+    offered.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 /// The WebSocket session logic, shared by plain and (later) TLS sessions: the
 /// derived class only owns the stream and hands it out through ws().
 /// Threading: send() and close() may be called from any thread; they post onto
@@ -34,13 +48,9 @@ class ws_session_base : public ws_sink {
     // The Phoenix JS client offers the "phoenix" subprotocol (with an auth token
     // next to it); a browser drops the socket unless the server picks one.
     bool offers_phoenix = false;
-    if (auto it = request.find(http::field::sec_websocket_protocol); it != request.end()) {
-      std::string_view offered(it->value().data(), it->value().size());
-      offers_phoenix = offered.find("phoenix") != std::string_view::npos &&
-                       (offered == "phoenix" || offered.starts_with("phoenix,") ||
-                        offered.find(", phoenix") != std::string_view::npos ||
-                        offered.find(",phoenix") != std::string_view::npos);
-    }
+    if (auto it = request.find(http::field::sec_websocket_protocol); it != request.end())
+      offers_phoenix = offers_subprotocol(std::string_view(it->value().data(), it->value().size()),
+                                          "phoenix");
     ws.set_option(websocket::stream_base::decorator(
         [offers_phoenix](websocket::response_type& res) {
           res.set(http::field::server, "roomcast");

@@ -21,13 +21,14 @@ decode_failure failure(std::string_view reason) {
   return decode_failure{std::string(reason), std::nullopt, std::nullopt, {}};
 }
 
-/// A ref is a string or null. Anything else makes the envelope invalid.
+/// A ref is a string of at most 255 bytes (binary replies carry it behind one
+/// length byte) or null. Anything else makes the envelope invalid.
 bool read_ref(const json::value& v, std::optional<std::string>& out) {
   if (v.is_null()) {
     out.reset();
     return true;
   }
-  if (v.is_string()) {
+  if (v.is_string() && v.get_string().size() <= max_binary_field) {
     out.emplace(v.get_string().data(), v.get_string().size());
     return true;
   }

@@ -226,6 +226,44 @@ TEST(ChannelLimits, TooManyChannels) {
   join_ok(*c, "echo:3");
 }
 
+TEST(ChannelLimits, JoinTimeoutLeavesNoGhostMember) {
+  server_options o;
+  o.join_timeout = std::chrono::milliseconds(100);
+  auto srv = start_test_server(o);
+  auto watcher = connect(*srv);
+  auto slow = connect(*srv);
+  join_ok(*watcher, "room:slow");
+  EXPECT_EQ(await(slow->join("room:slow", json::object{{"sleep_ms", 400}})).reason(),
+            "join timeout");
+  // The room accepts the join late; the connection undoes it at once.
+  auto left = watcher->wait_for("room:slow", "left", wait_limit);
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->payload.at("why"), "left");
+  EXPECT_EQ(await(watcher->push("room:slow", "count")).response.at("members").as_int64(), 1);
+  // And the slow client can join again normally.
+  join_ok(*slow, "room:slow");
+}
+
+TEST(ServerStart, FailureIsReportedAndHarmless) {
+  server_options bad_host;
+  bad_host.host = "not-an-address";
+  bad_host.port = 0;
+  {
+    server s(bad_host);
+    EXPECT_ANY_THROW(s.start());
+  }  // destructor after a failed start: no crash, no hang
+  auto running = start_test_server();
+  server_options taken;
+  taken.host = "127.0.0.1";
+  taken.port = running->port();
+  server clash(taken);
+  EXPECT_ANY_THROW(clash.start());
+  server_options too_long;
+  too_long.max_topic_length = 300;
+  server bad_limit(too_long);
+  EXPECT_THROW(bad_limit.start(), std::invalid_argument);
+}
+
 TEST(ChannelLimits, OnConnectSetsAssignsAndCanRefuse) {
   server_options o;
   o.host = "127.0.0.1";

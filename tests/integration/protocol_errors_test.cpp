@@ -50,7 +50,7 @@ TEST_F(ProtocolErrorsTest, HeartbeatIsAnsweredOk) {
 TEST_F(ProtocolErrorsTest, UnmatchedTopic) {
   EXPECT_EQ(await(c_->join("nope:x")).reason(), "unmatched topic");
   EXPECT_EQ(await(c_->push("echo:not-joined", "ping")).reason(), "unmatched topic");
-  EXPECT_EQ(await(c_->leave("echo:not-joined")).reason(), "unmatched topic");
+  EXPECT_TRUE(await(c_->leave("echo:not-joined")).ok()) << "like Phoenix: nothing to leave";
   expect_still_alive();
 }
 

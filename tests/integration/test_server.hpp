@@ -22,7 +22,7 @@ inline constexpr std::chrono::milliseconds wait_limit = 5s;
 /// Registers the test channels:
 ///  echo:*     accept all; reply ok with the payload; broadcast event+payload to all
 ///  room:*     on_join refuses {"refuse": true} with "not allowed", throws on
-///             {"crash": true}; reply response {"joins": N} counts joins of this
+///             {"crash": true}, blocks for {"sleep_ms": N}; reply response {"joins": N} counts joins of this
 ///             room instance. Events: "shout" (broadcast), "shout_others"
 ///             (broadcast_from), "whisper" (push to the sender), "crash" (throws),
 ///             "silent" (no reply), "later" (broadcast "later" after 20 ms),

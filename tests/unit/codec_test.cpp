@@ -87,6 +87,11 @@ TEST(DecodeText, WrongTypes) {
   decode_bad(R"(["1","2","t",true,{}])");    // boolean event
   decode_bad(R"(["1","2","","e",{}])");      // empty topic
   decode_bad(R"(["1","2","t","",{}])");      // empty event
+  // Refs longer than 255 bytes could not travel in a binary reply.
+  auto long_ref = decode_bad("[\"" + std::string(256, 'r') + "\",\"2\",\"t\",\"e\",{}]");
+  EXPECT_FALSE(long_ref.join_ref.has_value());
+  EXPECT_EQ(long_ref.ref, "2");
+  decode_ok("[\"" + std::string(255, 'r') + "\",\"2\",\"t\",\"e\",{}]");
 }
 
 TEST(DecodeText, DeepNestingIsRefused) {

@@ -30,8 +30,8 @@ struct server_options {
   std::chrono::milliseconds join_timeout{5'000};        ///< a join's room must answer
   std::size_t max_frame_bytes = 1 << 20;    ///< larger frames close the socket with 1009
   std::size_t max_topics_per_connection = 100;  ///< more joins: "too many channels"
-  std::size_t max_topic_length = 255;       ///< longer topics: "invalid topic"
-  std::size_t max_json_depth = 32;          ///< deeper payloads: "invalid message"
+  std::size_t max_topic_length = 255;  ///< longer: "invalid topic"; at most 255
+  std::size_t max_json_depth = 32;  ///< deeper: "invalid message: nesting too deep"
   std::chrono::milliseconds shutdown_grace{5'000};  ///< wait for sockets to close
 };
 

@@ -10,7 +10,7 @@
 namespace roomcast {
 
 struct socket_info {
-  std::string id;                ///< unique per connection within the process
+  std::string id;                ///< unique per connection within its server
   std::string user_id;           ///< from on_connect; empty when anonymous
   boost::json::object assigns;   ///< from on_connect: claims, preferences, ...
   std::string remote_address;    ///< peer IP address
