@@ -1,5 +1,5 @@
 // build/bin/roomcast: the Roomcast server with its built-in channels.
-#include "echo_channel.hpp"
+#include "roomcast/echo_channel.hpp"
 #include "server_cli.hpp"
 
 #include <memory>
@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   if (auto code = roomcast::cli::parse(argc, argv, "roomcast", options)) return *code;
   roomcast::server server(options);
   server.channel("echo:*", [](std::string_view) {
-    return std::make_unique<roomcast::apps::echo_channel>();
+    return std::make_unique<roomcast::echo_channel>();
   });
   return roomcast::cli::run(server);
 }

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <cmath>
+#include <initializer_list>
 #include <stdexcept>
 #include <vector>
 
@@ -94,9 +95,22 @@ bool all_numbers_finite(const json::value& root) {
   return true;
 }
 
-void check_field(std::string_view field) {
-  if (field.size() > max_binary_field)
-    throw std::length_error("phoenix binary frame field longer than 255 bytes");
+/// <<kind, len(field)..., field..., data>>: the one layout of every v2 binary frame.
+std::string binary_frame(binary_kind kind, std::initializer_list<std::string_view> fields,
+                         std::string_view data) {
+  std::size_t size = 1 + fields.size() + data.size();
+  for (auto field : fields) {
+    if (field.size() > max_binary_field)
+      throw std::length_error("phoenix binary frame field longer than 255 bytes");
+    size += field.size();
+  }
+  std::string out;
+  out.reserve(size);
+  out += static_cast<char>(kind);
+  for (auto field : fields) out += static_cast<char>(field.size());
+  for (auto field : fields) out.append(field);
+  out.append(data);
+  return out;
 }
 
 void append_ref(std::string& out, opt_ref ref) {
@@ -277,66 +291,24 @@ std::string encode_reply(opt_ref join_ref, opt_ref ref, std::string_view topic,
 
 std::string encode_binary_push(std::string_view join_ref, std::string_view topic,
                                std::string_view event, std::string_view data) {
-  check_field(join_ref);
-  check_field(topic);
-  check_field(event);
-  std::string out;
-  out.reserve(4 + join_ref.size() + topic.size() + event.size() + data.size());
-  out += static_cast<char>(binary_kind::push);
-  out += static_cast<char>(join_ref.size());
-  out += static_cast<char>(topic.size());
-  out += static_cast<char>(event.size());
-  out.append(join_ref).append(topic).append(event).append(data);
-  return out;
+  return binary_frame(binary_kind::push, {join_ref, topic, event}, data);
 }
 
 std::string encode_binary_reply(std::string_view join_ref, std::string_view ref,
                                 std::string_view topic, std::string_view status,
                                 std::string_view data) {
-  check_field(join_ref);
-  check_field(ref);
-  check_field(topic);
-  check_field(status);
-  std::string out;
-  out.reserve(5 + join_ref.size() + ref.size() + topic.size() + status.size() + data.size());
-  out += static_cast<char>(binary_kind::reply);
-  out += static_cast<char>(join_ref.size());
-  out += static_cast<char>(ref.size());
-  out += static_cast<char>(topic.size());
-  out += static_cast<char>(status.size());
-  out.append(join_ref).append(ref).append(topic).append(status).append(data);
-  return out;
+  return binary_frame(binary_kind::reply, {join_ref, ref, topic, status}, data);
 }
 
 std::string encode_binary_broadcast(std::string_view topic, std::string_view event,
                                     std::string_view data) {
-  check_field(topic);
-  check_field(event);
-  std::string out;
-  out.reserve(3 + topic.size() + event.size() + data.size());
-  out += static_cast<char>(binary_kind::broadcast);
-  out += static_cast<char>(topic.size());
-  out += static_cast<char>(event.size());
-  out.append(topic).append(event).append(data);
-  return out;
+  return binary_frame(binary_kind::broadcast, {topic, event}, data);
 }
 
 std::string encode_client_binary_push(std::string_view join_ref, std::string_view ref,
                                       std::string_view topic, std::string_view event,
                                       std::string_view data) {
-  check_field(join_ref);
-  check_field(ref);
-  check_field(topic);
-  check_field(event);
-  std::string out;
-  out.reserve(5 + join_ref.size() + ref.size() + topic.size() + event.size() + data.size());
-  out += static_cast<char>(binary_kind::push);
-  out += static_cast<char>(join_ref.size());
-  out += static_cast<char>(ref.size());
-  out += static_cast<char>(topic.size());
-  out += static_cast<char>(event.size());
-  out.append(join_ref).append(ref).append(topic).append(event).append(data);
-  return out;
+  return binary_frame(binary_kind::push, {join_ref, ref, topic, event}, data);
 }
 
 }  // namespace roomcast::protocol

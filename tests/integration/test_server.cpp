@@ -1,5 +1,7 @@
 #include "test_server.hpp"
 
+#include "roomcast/echo_channel.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,19 +14,6 @@
 namespace roomcast::testing {
 
 namespace {
-
-class echo_channel final : public channel {
- public:
-  join_result on_join(const json::value&, const member&) override { return join_result::accept(); }
-  reply on_event(std::string_view event, const json::value& payload, const member&) override {
-    broadcast(event, payload);
-    return reply::ok(payload);
-  }
-  reply on_binary(std::string_view event, std::string_view bytes, const member&) override {
-    broadcast_binary(event, bytes);
-    return reply::ok_binary(std::string(bytes));
-  }
-};
 
 const char* reason_name(leave_reason why) {
   switch (why) {
@@ -132,9 +121,9 @@ reply_message join_ok(client& c, const std::string& topic, boost::json::value pa
   return r;
 }
 
-http_result http_get(std::uint16_t port, const std::string& target) {
+int loopback_connect(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
+  if (fd < 0) return -1;
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   sockaddr_in addr{};
@@ -143,8 +132,14 @@ http_result http_get(std::uint16_t port, const std::string& target) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    throw std::runtime_error("connect failed");
+    return -1;
   }
+  return fd;
+}
+
+http_result http_get(std::uint16_t port, const std::string& target) {
+  int fd = loopback_connect(port);
+  if (fd < 0) throw std::runtime_error("connect failed");
   std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   if (::send(fd, request.data(), request.size(), 0) < 0) {
     ::close(fd);

@@ -52,6 +52,9 @@ T await(std::future<T> f) {
   return f.get();
 }
 
+/// A TCP connection to 127.0.0.1:port (5 s receive timeout), or -1.
+int loopback_connect(std::uint16_t port);
+
 /// A plain HTTP/1.1 request over a loopback socket; returns status and body.
 struct http_result {
   int status = 0;

@@ -1,11 +1,11 @@
 #pragma once
-// Built-in channel "echo:*": accepts every join; answers every pushed event with
+// A ready-made channel, served by build/bin/roomcast as "echo:*": accepts every join; answers every pushed event with
 // ok and the same payload, and broadcasts that event and payload to every member
 // of the topic, the pusher included. Binary pushes are echoed as binary.
 
 #include "roomcast/channel.hpp"
 
-namespace roomcast::apps {
+namespace roomcast {
 
 class echo_channel final : public channel {
  public:
@@ -22,4 +22,4 @@ class echo_channel final : public channel {
   }
 };
 
-}  // namespace roomcast::apps
+}  // namespace roomcast
