@@ -126,8 +126,7 @@ class server_gateway final : public net::gateway {
     }
 
     auto info = std::make_shared<socket_info>();
-    info->id = "c";  // (not "c" + ...: g++ 12 reports a false -Wrestrict there)
-    info->id += std::to_string(++next_connection_id_);
+    info->id = "c" + std::to_string(++next_connection_id_);
     info->user_id = decision.user_id();
     info->assigns = decision.assigns();
     info->remote_address = req.remote_address;
@@ -285,6 +284,42 @@ void server::stop() {
   s.system->await_all_actors_done();
   s.system.reset();
   log::info("server", "stopped");
+}
+
+namespace {
+
+/// Asks the directory (and so the topic's room) and waits, bounded.
+boost::json::value ask_presence(caf::actor_system& system, const caf::actor& directory,
+                                caf::message query) {
+  caf::scoped_actor self{system, true};  // hidden: not counted by await_all_actors_done
+  boost::json::value result;
+  std::string failure;
+  self->request(directory, std::chrono::seconds(5), std::move(query))
+      .receive([&](boost::json::value& v) { result = std::move(v); },
+               [&](caf::error& err) { failure = system.render(err); });
+  if (!failure.empty()) throw std::runtime_error("presence query failed: " + failure);
+  return result;
+}
+
+}  // namespace
+
+boost::json::object server::presence_list(std::string_view topic) const {
+  auto& s = *impl_;
+  if (!s.started || s.stopped) throw std::logic_error("server is not running");
+  auto v = ask_presence(*s.system, s.directory,
+                        caf::make_message(actors::presence_atom::value, std::string(topic)));
+  return v.is_object() ? std::move(v.get_object()) : boost::json::object();
+}
+
+std::optional<boost::json::object> server::presence_get(std::string_view topic,
+                                                        std::string_view key) const {
+  auto& s = *impl_;
+  if (!s.started || s.stopped) throw std::logic_error("server is not running");
+  auto v = ask_presence(*s.system, s.directory,
+                        caf::make_message(actors::presence_atom::value, std::string(topic),
+                                          std::string(key)));
+  if (!v.is_object()) return std::nullopt;
+  return std::move(v.get_object());
 }
 
 void server::run_until_signal() {

@@ -15,6 +15,7 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   po::options_description desc("Usage: " + program + " [options]");
   unsigned port = options.port;
   long heartbeat_ms = static_cast<long>(options.heartbeat_timeout.count());
+  long presence_window_ms = static_cast<long>(options.presence_window.count());
   desc.add_options()
       ("help,h", "show this help")
       ("host", po::value<std::string>(&options.host)->default_value(options.host),
@@ -26,6 +27,8 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "I/O threads (0 = one per core)")
       ("actor-threads", po::value<unsigned>(&options.actor_threads)->default_value(options.actor_threads),
        "actor scheduler threads (0 = one per core)")
+      ("presence-window-ms", po::value<long>(&presence_window_ms)->default_value(presence_window_ms),
+       "coalesce presence changes for this long into one presence_diff (0 = no delay)")
       ("max-frame-bytes", po::value<std::size_t>(&options.max_frame_bytes)->default_value(options.max_frame_bytes),
        "largest accepted WebSocket message");
   po::variables_map vm;
@@ -48,6 +51,11 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     std::cerr << program << ": --heartbeat-timeout-ms must be >= 0\n";
     return 2;
   }
+  if (presence_window_ms < 0) {
+    std::cerr << program << ": --presence-window-ms must be >= 0\n";
+    return 2;
+  }
+  options.presence_window = std::chrono::milliseconds(presence_window_ms);
   options.port = static_cast<std::uint16_t>(port);
   options.heartbeat_timeout = std::chrono::milliseconds(heartbeat_ms);
   return std::nullopt;

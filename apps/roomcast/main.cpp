@@ -1,5 +1,6 @@
 // build/bin/roomcast: the Roomcast server with its built-in channels.
 #include "roomcast/echo_channel.hpp"
+#include "roomcast/presence_channel.hpp"
 #include "server_cli.hpp"
 
 #include <memory>
@@ -10,6 +11,9 @@ int main(int argc, char** argv) {
   roomcast::server server(options);
   server.channel("echo:*", [](std::string_view) {
     return std::make_unique<roomcast::echo_channel>();
+  });
+  server.channel("presence:*", [](std::string_view) {
+    return std::make_unique<roomcast::presence_channel>();
   });
   return roomcast::cli::run(server);
 }

@@ -35,6 +35,8 @@ using timer_atom = caf::atom_constant<caf::atom("timer")>;          // room -> i
 using tick_atom = caf::atom_constant<caf::atom("hb_check")>;        // connection -> itself
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;    // server -> directory
 using join_timeout_atom = caf::atom_constant<caf::atom("join_tmo")>; // connection -> itself
+using presence_atom = caf::atom_constant<caf::atom("presence")>;     // server -> directory -> room
+using flush_atom = caf::atom_constant<caf::atom("flush")>;           // room -> itself
 
 using socket_ptr = std::shared_ptr<const socket_info>;
 
@@ -73,3 +75,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::join_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::push_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<std::string>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::leave_reason)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boost::json::value)

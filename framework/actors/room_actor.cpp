@@ -4,6 +4,9 @@
 #include "protocol/errors.hpp"
 #include "util/log.hpp"
 
+#include <cstdio>
+#include <random>
+
 namespace roomcast::actors {
 
 using protocol::opt_ref;
@@ -13,11 +16,17 @@ const json::value empty_object = json::object();
 }
 
 room_actor::room_actor(caf::actor_config& cfg, std::string topic,
-                       std::unique_ptr<channel> handler, caf::actor directory)
+                       std::unique_ptr<channel> handler, caf::actor directory,
+                       std::chrono::milliseconds presence_window)
     : caf::event_based_actor(cfg),
       topic_(std::move(topic)),
       handler_(std::move(handler)),
-      directory_(std::move(directory)) {
+      directory_(std::move(directory)),
+      presence_window_(presence_window) {
+  std::random_device random;
+  char prefix[24];
+  std::snprintf(prefix, sizeof prefix, "F%08x%08x", random(), random());
+  phx_ref_prefix_ = prefix;
   if (handler_) handler_->bind(*this);
   // Backstop: every channel callback is already guarded; this catches the rest.
   set_exception_handler([this](caf::scheduled_actor*, std::exception_ptr&) -> caf::error {
@@ -46,6 +55,15 @@ caf::behavior room_actor::make_behavior() {
         for (auto& [addr, connection] : subscribers_) send(connection, deliver_atom::value, frame);
       },
       [this](timer_atom, timer_id id) { handle_timer(id); },
+      [this](flush_atom) {
+        flush_scheduled_ = false;
+        flush_presence();
+      },
+      [this](presence_atom) -> json::value { return presence_.list(); },
+      [this](presence_atom, const std::string& key) -> json::value {
+        if (auto found = presence_.get(key)) return std::move(*found);
+        return nullptr;
+      },
       [this](stop_atom) { quit(); },
   };
 }
@@ -97,7 +115,7 @@ void room_actor::handle_join(join_request& req) {
   }
   std::uint64_t id = ++next_member_id_;
   auto [it, inserted] = members_.emplace(
-      id, member_entry{member(id, req.join_ref, req.socket), req.connection, true, {}});
+      id, member_entry{member(id, req.join_ref, req.socket), req.connection, true, {}, {}});
   join_result result = join_result::refuse(protocol::reasons::join_crashed);
   if (!guarded("on_join", [&] { result = handler_->on_join(req.params, it->second.info); })) {
     refuse(json::object{{"reason", protocol::reasons::join_crashed}});
@@ -117,10 +135,16 @@ void room_actor::handle_join(join_request& req) {
       net::make_frame(protocol::encode_reply(req.join_ref, ref_view, topic_, "ok",
                                              result.response())),
       caf::actor_cast<caf::actor>(this)});
-  // Frames produced for the joiner during on_join follow its join reply.
+  // Frames produced for the joiner during on_join follow its join reply, then
+  // the presence list (which already holds whatever on_join tracked).
   entry.joining = false;
   for (auto& frame : entry.deferred) send(entry.connection, deliver_atom::value, frame);
   entry.deferred.clear();
+  if (handler_->uses_presence())
+    send(entry.connection, deliver_atom::value,
+         net::make_frame(protocol::encode_text(entry.info.join_ref(), std::nullopt, topic_,
+                                               protocol::events::presence_state,
+                                               presence_.list())));
 }
 
 void room_actor::handle_push(push_request& req) {
@@ -173,6 +197,7 @@ void room_actor::handle_down(const caf::down_msg& msg) {
     if (it == members_.end()) continue;
     member who = it->second.info;
     members_.erase(it);
+    publish_presence(presence_.untrack_owner(id));
     if (handler_) guarded("on_leave", [&] { handler_->on_leave(who, leave_reason::closed); });
   }
   notify_if_idle();
@@ -184,6 +209,7 @@ void room_actor::remove_member(std::uint64_t member_id, leave_reason why) {
   member who = it->second.info;
   auto connection = it->second.connection.address();
   members_.erase(it);
+  publish_presence(presence_.untrack_owner(member_id));
   auto [first, last] = members_by_connection_.equal_range(connection);
   for (auto m = first; m != last; ++m) {
     if (m->second == member_id) {
@@ -263,6 +289,50 @@ std::size_t room_actor::member_count() const {
 void room_actor::for_each_member(const std::function<void(const member&)>& fn) const {
   for (const auto& [id, entry] : members_)
     if (!entry.joining) fn(entry.info);
+}
+
+// -- presence -------------------------------------------------------------------------
+
+std::string room_actor::next_phx_ref() {
+  return phx_ref_prefix_ + std::to_string(++next_phx_ref_);
+}
+
+void room_actor::track(const member& who, std::string key, json::object meta) {
+  auto it = members_.find(who.id());
+  if (it == members_.end()) return;
+  auto& tracked = it->second.presence_key;
+  if (tracked && *tracked == key) {
+    publish_presence(presence_.update(key, who.id(), std::move(meta), next_phx_ref()));
+    return;
+  }
+  if (tracked) publish_presence(presence_.untrack(*tracked, who.id()));
+  tracked = key;
+  publish_presence(presence_.track(std::move(key), who.id(), std::move(meta), next_phx_ref()));
+}
+
+void room_actor::untrack(const member& who) {
+  auto it = members_.find(who.id());
+  if (it == members_.end() || !it->second.presence_key) return;
+  publish_presence(presence_.untrack(*it->second.presence_key, who.id()));
+  it->second.presence_key.reset();
+}
+
+void room_actor::publish_presence(presence::change change) {
+  if (change.empty()) return;
+  pending_diff_.add(std::move(change));
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  // With no window the flush message queues behind whatever is already in the
+  // mailbox: a burst of joins waiting there still becomes one diff.
+  if (presence_window_.count() == 0)
+    send(this, flush_atom::value);
+  else
+    delayed_send(this, presence_window_, flush_atom::value);
+}
+
+void room_actor::flush_presence() {
+  if (pending_diff_.empty()) return;
+  broadcast(protocol::events::presence_diff, pending_diff_.take(), nullptr);
 }
 
 // -- timers -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/runtime.hpp"
+#include "presence/presence_table.hpp"
 #include "roomcast/channel.hpp"
 
 #include <caf/all.hpp>
@@ -26,7 +27,7 @@ class room_actor : public caf::event_based_actor, private channel_context {
  public:
   /// `handler` is null for a raw topic.
   room_actor(caf::actor_config& cfg, std::string topic, std::unique_ptr<channel> handler,
-             caf::actor directory);
+             caf::actor directory, std::chrono::milliseconds presence_window);
 
   caf::behavior make_behavior() override;
   /// Drops every actor handle: a room and its directory (and members) refer to
@@ -40,6 +41,7 @@ class room_actor : public caf::event_based_actor, private channel_context {
     caf::actor connection;
     bool joining = true;                  // reply not sent yet: frames wait
     std::vector<net::frame_ptr> deferred;
+    std::optional<std::string> presence_key;  // tracked under this key
   };
 
   struct timer_entry {
@@ -70,6 +72,12 @@ class room_actor : public caf::event_based_actor, private channel_context {
   bool cancel_timer(timer_id id) override;
   std::size_t member_count() const override;
   void for_each_member(const std::function<void(const member&)>& fn) const override;
+  void track(const member& who, std::string key, json::object meta) override;
+  void untrack(const member& who) override;
+  json::object presence_list() const override { return presence_.list(); }
+  std::optional<json::object> presence_get(std::string_view key) const override {
+    return presence_.get(key);
+  }
 
   // -- helpers ----------------------------------------------------------------------------
   void deliver_to(member_entry& entry, const net::frame_ptr& frame);
@@ -81,6 +89,10 @@ class room_actor : public caf::event_based_actor, private channel_context {
   template <class F>
   bool guarded(const char* what, F&& fn);
   void notify_if_idle();
+  /// Queues a presence change for the next presence_diff.
+  void publish_presence(presence::change change);
+  void flush_presence();
+  std::string next_phx_ref();
 
   std::string topic_;
   std::unique_ptr<channel> handler_;
@@ -93,6 +105,13 @@ class room_actor : public caf::event_based_actor, private channel_context {
   std::unordered_map<caf::actor_addr, caf::actor> subscribers_;  // raw topics
   timer_id next_timer_id_ = 0;
   std::unordered_map<timer_id, timer_entry> timers_;
+
+  presence::table presence_;
+  presence::diff_accumulator pending_diff_;
+  std::chrono::milliseconds presence_window_;
+  bool flush_scheduled_ = false;
+  std::string phx_ref_prefix_;  // random per room: refs stay unique across restarts
+  std::uint64_t next_phx_ref_ = 0;
 };
 
 }  // namespace roomcast::actors

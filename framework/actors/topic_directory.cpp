@@ -26,7 +26,8 @@ topic_directory::room_slot* topic_directory::room_for(const std::string& topic, 
     }
     if (!handler) return nullptr;
   }
-  auto room = spawn<room_actor>(topic, std::move(handler), caf::actor_cast<caf::actor>(this));
+  auto room = spawn<room_actor>(topic, std::move(handler), caf::actor_cast<caf::actor>(this),
+                                runtime_->options.presence_window);
   monitor(room);
   keys_.emplace(room.address(), room_key{raw, topic});
   return &rooms.emplace(topic, room_slot{room, 0}).first->second;
@@ -72,6 +73,19 @@ caf::behavior topic_directory::make_behavior() {
       [this](publish_atom atom, const std::string& topic, net::frame_ptr& frame) {
         if (auto it = raw_rooms_.find(topic); it != raw_rooms_.end())
           send(it->second.room, atom, std::move(frame));
+      },
+      // Presence queries from outside: the room answers, or nobody is there.
+      [this](presence_atom atom, const std::string& topic) {
+        if (auto it = channel_rooms_.find(topic); it != channel_rooms_.end())
+          delegate(it->second.room, atom);
+        else
+          make_response_promise().deliver(json::value(json::object()));
+      },
+      [this](presence_atom atom, const std::string& topic, std::string& key) {
+        if (auto it = channel_rooms_.find(topic); it != channel_rooms_.end())
+          delegate(it->second.room, atom, std::move(key));
+        else
+          make_response_promise().deliver(json::value(nullptr));
       },
       [this](idle_atom, std::uint64_t joins_seen) {
         auto key = keys_.find(caf::actor_cast<caf::actor_addr>(current_sender()));

@@ -25,6 +25,8 @@ inline constexpr std::string_view reply = "phx_reply";
 inline constexpr std::string_view error = "phx_error";
 inline constexpr std::string_view close = "phx_close";
 inline constexpr std::string_view heartbeat = "heartbeat";
+inline constexpr std::string_view presence_state = "presence_state";
+inline constexpr std::string_view presence_diff = "presence_diff";
 }  // namespace events
 
 inline constexpr std::string_view phoenix_topic = "phoenix";

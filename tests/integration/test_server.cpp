@@ -1,6 +1,7 @@
 #include "test_server.hpp"
 
 #include "roomcast/echo_channel.hpp"
+#include "roomcast/presence_channel.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -94,6 +95,7 @@ void register_test_channels(server& srv) {
   srv.channel("echo:*", [](std::string_view) { return std::make_unique<echo_channel>(); });
   srv.channel("room:*", [](std::string_view) { return std::make_unique<room_channel>(); });
   srv.channel("private:*", [](std::string_view) { return std::make_unique<private_channel>(); });
+  srv.channel("presence:*", [](std::string_view) { return std::make_unique<presence_channel>(); });
 }
 
 std::unique_ptr<server> start_test_server(server_options options) {

@@ -30,6 +30,7 @@ inline constexpr std::chrono::milliseconds wait_limit = 5s;
 ///             Any other event: the default ("unknown event"). A member who leaves
 ///             is announced to the others as "left" {"socket": id, "why": reason}.
 ///  private:*  refuses every join with "unauthorized".
+///  presence:* the built-in presence channel (roomcast::presence_channel).
 void register_test_channels(server& srv);
 
 /// Starts a server on 127.0.0.1:0 with the test channels.

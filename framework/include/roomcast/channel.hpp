@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -129,6 +130,10 @@ class channel_context {
   virtual bool cancel_timer(timer_id id) = 0;
   [[nodiscard]] virtual std::size_t member_count() const = 0;
   virtual void for_each_member(const std::function<void(const member&)>& fn) const = 0;
+  virtual void track(const member& who, std::string key, json::object meta) = 0;
+  virtual void untrack(const member& who) = 0;
+  [[nodiscard]] virtual json::object presence_list() const = 0;
+  [[nodiscard]] virtual std::optional<json::object> presence_get(std::string_view key) const = 0;
 };
 
 class channel {
@@ -149,6 +154,11 @@ class channel {
 
   /// Keep the room (and this instance) alive while no member is joined.
   [[nodiscard]] virtual bool keep_when_empty() const { return false; }
+
+  /// Presence: when true, every joiner receives "presence_state" (the current
+  /// presence list) right after its join reply. Changes are broadcast as
+  /// "presence_diff" either way, once something is tracked.
+  [[nodiscard]] virtual bool uses_presence() const { return false; }
 
   /// Called by the room actor before any callback; not for application use.
   void bind(channel_context& context) noexcept { context_ = &context; }
@@ -183,6 +193,23 @@ class channel {
     return context_->start_timer(period, true, std::move(fn));
   }
   bool cancel_timer(timer_id id) { return context_->cancel_timer(id); }
+  // -- presence (Phoenix's shape; phoenix.js's Presence class syncs from it) --------
+
+  /// Tracks `who` under `key` (usually a user id) with `meta`; several members
+  /// (tabs, devices) can share a key, each with its own meta and phx_ref. Tracking
+  /// a tracked member again replaces its meta (the new meta carries phx_ref_prev).
+  /// A member is untracked automatically when it leaves, closes or dies.
+  void track(const member& who, std::string key, json::object meta = {}) {
+    context_->track(who, std::move(key), std::move(meta));
+  }
+  void untrack(const member& who) { context_->untrack(who); }
+  /// {key: {"metas": [...]}} as presence_state carries it.
+  [[nodiscard]] json::object presence_list() const { return context_->presence_list(); }
+  /// {"metas": [...]} for one key.
+  [[nodiscard]] std::optional<json::object> presence_get(std::string_view key) const {
+    return context_->presence_get(key);
+  }
+
   [[nodiscard]] std::size_t member_count() const { return context_->member_count(); }
   void for_each_member(const std::function<void(const member&)>& fn) const {
     context_->for_each_member(fn);

@@ -15,7 +15,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace roomcast {
 
@@ -33,6 +35,10 @@ struct server_options {
   std::size_t max_topic_length = 255;  ///< longer: "invalid topic"; at most 255
   std::size_t max_json_depth = 32;  ///< deeper: "invalid message: nesting too deep"
   std::chrono::milliseconds shutdown_grace{5'000};  ///< wait for sockets to close
+  /// Presence changes within this window go out as one presence_diff. 0 sends a
+  /// diff as soon as the room has no more queued messages, so a burst of joins
+  /// that is already waiting in the room's mailbox still becomes one diff.
+  std::chrono::milliseconds presence_window{0};
 };
 
 /// Decision of the socket-level connect handler.
@@ -108,6 +114,14 @@ class server {
   void stop();
   /// Blocks until SIGINT or SIGTERM, then stops.
   void run_until_signal();
+
+  // -- presence, from outside the rooms (blocking; not from a channel callback) ----
+
+  /// {key: {"metas": [...]}} of `topic`; empty when the topic has no room.
+  [[nodiscard]] boost::json::object presence_list(std::string_view topic) const;
+  /// {"metas": [...]} of `key` in `topic`, or nullopt.
+  [[nodiscard]] std::optional<boost::json::object> presence_get(std::string_view topic,
+                                                                std::string_view key) const;
 
  private:
   struct impl;
