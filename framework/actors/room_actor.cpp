@@ -4,6 +4,7 @@
 #include "protocol/errors.hpp"
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -55,9 +56,14 @@ caf::behavior room_actor::make_behavior() {
         for (auto& [addr, connection] : subscribers_) send(connection, deliver_atom::value, frame);
       },
       [this](timer_atom, timer_id id) { handle_timer(id); },
-      [this](flush_atom) {
-        flush_scheduled_ = false;
-        flush_presence();
+      [this](flush_atom, bool with_diff) {
+        if (with_diff) {
+          diff_flush_scheduled_ = false;
+          flush_presence_diff(flush_presence_states());
+        } else {
+          state_flush_scheduled_ = false;
+          flush_presence_states();
+        }
       },
       [this](presence_atom) -> json::value { return presence_.list(); },
       [this](presence_atom, const std::string& key) -> json::value {
@@ -135,16 +141,19 @@ void room_actor::handle_join(join_request& req) {
       net::make_frame(protocol::encode_reply(req.join_ref, ref_view, topic_, "ok",
                                              result.response())),
       caf::actor_cast<caf::actor>(this)});
-  // Frames produced for the joiner during on_join follow its join reply, then
-  // the presence list (which already holds whatever on_join tracked).
+  // Frames produced for the joiner during on_join follow its join reply.
   entry.joining = false;
   for (auto& frame : entry.deferred) send(entry.connection, deliver_atom::value, frame);
   entry.deferred.clear();
-  if (handler_->uses_presence())
-    send(entry.connection, deliver_atom::value,
-         net::make_frame(protocol::encode_text(entry.info.join_ref(), std::nullopt, topic_,
-                                               protocol::events::presence_state,
-                                               presence_.list())));
+  if (handler_->uses_presence()) {
+    // presence_state follows once the mailbox is drained: every joiner of a
+    // burst then shares one encoding of the list (which holds what on_join tracked).
+    awaiting_state_.push_back(id);
+    if (!state_flush_scheduled_) {
+      state_flush_scheduled_ = true;
+      send(this, flush_atom::value, false);
+    }
+  }
 }
 
 void room_actor::handle_push(push_request& req) {
@@ -320,19 +329,43 @@ void room_actor::untrack(const member& who) {
 void room_actor::publish_presence(presence::change change) {
   if (change.empty()) return;
   pending_diff_.add(std::move(change));
-  if (flush_scheduled_) return;
-  flush_scheduled_ = true;
+  if (diff_flush_scheduled_) return;
+  diff_flush_scheduled_ = true;
   // With no window the flush message queues behind whatever is already in the
   // mailbox: a burst of joins waiting there still becomes one diff.
   if (presence_window_.count() == 0)
-    send(this, flush_atom::value);
+    send(this, flush_atom::value, true);
   else
-    delayed_send(this, presence_window_, flush_atom::value);
+    delayed_send(this, presence_window_, flush_atom::value, true);
 }
 
-void room_actor::flush_presence() {
+std::vector<std::uint64_t> room_actor::flush_presence_states() {
+  std::vector<std::uint64_t> sent;
+  if (awaiting_state_.empty()) return sent;
+  // A null join_ref, like a broadcast, so one frame serves every waiting joiner.
+  auto frame = net::make_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_,
+                                                     protocol::events::presence_state,
+                                                     presence_.list()));
+  for (auto id : awaiting_state_) {
+    auto it = members_.find(id);
+    if (it == members_.end()) continue;  // left meanwhile
+    send(it->second.connection, deliver_atom::value, frame);
+    sent.push_back(id);
+  }
+  awaiting_state_.clear();
+  std::sort(sent.begin(), sent.end());
+  return sent;
+}
+
+void room_actor::flush_presence_diff(const std::vector<std::uint64_t>& skip) {
   if (pending_diff_.empty()) return;
-  broadcast(protocol::events::presence_diff, pending_diff_.take(), nullptr);
+  auto frame = net::make_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_,
+                                                     protocol::events::presence_diff,
+                                                     pending_diff_.take()));
+  for (auto& [id, entry] : members_) {
+    if (entry.joining || std::binary_search(skip.begin(), skip.end(), id)) continue;
+    send(entry.connection, deliver_atom::value, frame);
+  }
 }
 
 // -- timers -------------------------------------------------------------------------------

@@ -91,7 +91,12 @@ class room_actor : public caf::event_based_actor, private channel_context {
   void notify_if_idle();
   /// Queues a presence change for the next presence_diff.
   void publish_presence(presence::change change);
-  void flush_presence();
+  /// Sends presence_state to every member still waiting for it: one encoding
+  /// shared by all of them. Returns their ids.
+  std::vector<std::uint64_t> flush_presence_states();
+  /// Sends the pending presence_diff to every member except `skip` (they just
+  /// got a state that already holds it).
+  void flush_presence_diff(const std::vector<std::uint64_t>& skip);
   std::string next_phx_ref();
 
   std::string topic_;
@@ -109,7 +114,9 @@ class room_actor : public caf::event_based_actor, private channel_context {
   presence::table presence_;
   presence::diff_accumulator pending_diff_;
   std::chrono::milliseconds presence_window_;
-  bool flush_scheduled_ = false;
+  bool diff_flush_scheduled_ = false;
+  bool state_flush_scheduled_ = false;
+  std::vector<std::uint64_t> awaiting_state_;  // joined, presence_state not sent yet
   std::string phx_ref_prefix_;  // random per room: refs stay unique across restarts
   std::uint64_t next_phx_ref_ = 0;
 };
