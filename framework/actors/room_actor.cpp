@@ -128,6 +128,8 @@ void room_actor::handle_join(join_request& req) {
     return;
   }
   if (!result.accepted()) {
+    // Whatever on_join tracked before refusing goes too (join + leave cancel out).
+    publish_presence(presence_.untrack_owner(id));
     members_.erase(id);
     refuse(result.response());
     notify_if_idle();

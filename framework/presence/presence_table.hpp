@@ -94,7 +94,8 @@ class table {
 class diff_accumulator {
  public:
   void add(change c);
-  [[nodiscard]] bool empty() const noexcept { return joins_.empty() && leaves_.empty(); }
+  /// Nothing to publish (a join cancelled by its leave does not count).
+  [[nodiscard]] bool empty() const noexcept { return pending_join_.empty() && leaves_.empty(); }
   /// {"joins": {...}, "leaves": {...}} and a fresh start.
   json::object take();
 

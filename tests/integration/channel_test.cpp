@@ -87,6 +87,19 @@ TEST_F(ChannelTest, JoinRefusedWithReason) {
   EXPECT_EQ(await(c->push("room:picky", "shout")).reason(), "unmatched topic");
 }
 
+TEST_F(ChannelTest, RefusedJoinKeepsNothingItTracked) {
+  auto watcher = connect(*srv_);  // keeps the room alive throughout
+  join_ok(*watcher, "room:refuse-tracked");
+  auto c = connect(*srv_);
+  EXPECT_EQ(await(c->join("room:refuse-tracked",
+                          json::object{{"refuse", true}, {"track_first", true}})).reason(),
+            "not allowed");
+  EXPECT_TRUE(srv_->presence_list("room:refuse-tracked").empty());
+  EXPECT_FALSE(watcher->wait_for("room:refuse-tracked", "presence_diff",
+                                 std::chrono::milliseconds(100)))
+      << "a join cancelled by its leave is not announced";
+}
+
 TEST_F(ChannelTest, JoinResponseComesFromTheChannel) {
   auto a = connect(*srv_);
   auto b = connect(*srv_);

@@ -27,12 +27,15 @@ const char* reason_name(leave_reason why) {
 
 class room_channel final : public channel {
  public:
-  join_result on_join(const json::value& params, const member&) override {
+  join_result on_join(const json::value& params, const member& who) override {
     if (const auto* obj = params.if_object()) {
       if (obj->contains("crash")) throw std::runtime_error("crash requested in on_join");
       if (const auto* ms = obj->if_contains("sleep_ms"); ms && ms->is_int64())
         std::this_thread::sleep_for(std::chrono::milliseconds(ms->get_int64()));
-      if (obj->contains("refuse")) return join_result::refuse("not allowed");
+      if (obj->contains("refuse")) {
+        if (obj->contains("track_first")) track(who, "refused-user", {});
+        return join_result::refuse("not allowed");
+      }
     }
     return join_result::accept(json::object{{"joins", ++joins_}});
   }

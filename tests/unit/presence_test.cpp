@@ -118,6 +118,14 @@ TEST(PresenceDiff, PhoenixShape) {
   EXPECT_TRUE(next.at("leaves").as_object().empty());
 }
 
+TEST(PresenceDiff, AJoinCancelledByItsLeaveLeavesNothingToSend) {
+  table t;
+  diff_accumulator d;
+  d.add(t.track("alice", 1, {}, "r1"));
+  d.add(t.untrack_owner(1));
+  EXPECT_TRUE(d.empty());
+}
+
 TEST(PresenceDiff, UpdateOfAPendingJoinShowsOnlyTheNewMeta) {
   table t;
   diff_accumulator d;
