@@ -13,17 +13,20 @@
 #include "util/log.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <future>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include <pthread.h>
+#include <signal.h>
 
 namespace roomcast {
 
@@ -322,17 +325,29 @@ std::optional<boost::json::object> server::presence_get(std::string_view topic,
   return std::move(v.get_object());
 }
 
+void server::block_termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 void server::run_until_signal() {
-  auto& s = *impl_;
-  if (!s.started) start();
-  std::promise<int> signalled;
-  asio::signal_set signals(s.ioc, SIGINT, SIGTERM);
-  signals.async_wait([&signalled](const boost::system::error_code& ec, int sig) {
-    if (!ec) signalled.set_value(sig);
-  });
-  int sig = signalled.get_future().get();
+  // Threads inherit the signal mask: blocked before start(), SIGINT/SIGTERM reach
+  // only sigwait below. (No signal pipe: it would need a free descriptor.)
+  if (!impl_->started) {
+    block_termination_signals();
+    start();
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  int sig = 0;
+  sigwait(&set, &sig);
   log::info("server", "signal received", {{"signal", std::to_string(sig)}});
-  signals.cancel();
   stop();
 }
 

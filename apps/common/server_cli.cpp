@@ -62,6 +62,7 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
 }
 
 int run(server& srv) {
+  server::block_termination_signals();  // before any server thread exists
   try {
     srv.start();
   } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,8 @@ class ws_sink {
   virtual ~ws_sink() = default;
   /// Queues a frame; frames leave in the order they were queued.
   virtual void send(frame_ptr frame) = 0;
+  /// Queues several frames at once (one lock, one hand-over to the socket's strand).
+  virtual void send_many(std::span<const frame_ptr> frames) = 0;
   /// Sends a close frame after the queued frames, then closes the socket.
   virtual void close(std::uint16_t code, std::string reason) = 0;
   /// Drops the TCP connection at once, without a closing handshake.

@@ -1,10 +1,10 @@
 #include "net/ws_session.hpp"
 
+#include "net/coalescing_stream.hpp"
 #include "util/log.hpp"
 
 #include <boost/beast/websocket.hpp>
 
-#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -72,6 +72,17 @@ class ws_session_base : public ws_sink {
     asio::post(derived().ws().get_executor(), [s = self()] { s->flush(); });
   }
 
+  void send_many(std::span<const frame_ptr> frames) override {
+    if (frames.empty()) return;
+    {
+      std::lock_guard lock(inbox_mutex_);
+      inbox_.insert(inbox_.end(), frames.begin(), frames.end());
+      if (flush_posted_) return;
+      flush_posted_ = true;
+    }
+    asio::post(derived().ws().get_executor(), [s = self()] { s->flush(); });
+  }
+
   void close(std::uint16_t code, std::string reason) override {
     asio::post(derived().ws().get_executor(),
                [s = self(), code, reason = std::move(reason)]() mutable {
@@ -86,9 +97,9 @@ class ws_session_base : public ws_sink {
   void abort() override {
     asio::post(derived().ws().get_executor(), [s = self()] {
       s->failed_ = true;
-      s->queue_.clear();
+      s->clear_queue();
       beast::error_code ignored;
-      beast::get_lowest_layer(s->derived().ws()).socket().close(ignored);
+      beast::get_lowest_layer(s->derived().ws()).close(ignored);
     });
   }
 
@@ -100,6 +111,7 @@ class ws_session_base : public ws_sink {
       return;  // no actor yet; the session ends here
     }
     accepted_ = true;
+    derived().ws().next_layer().set_owner(self());
     receiver_ = plan_.attach(self());
     plan_ = {};
     if (close_pending_) {
@@ -122,6 +134,7 @@ class ws_session_base : public ws_sink {
     if (receiver_)
       receiver_->on_frame(beast::buffers_to_string(buffer_.data()), derived().ws().got_binary());
     buffer_.consume(buffer_.size());
+    buffer_.shrink_to_fit();  // an idle socket keeps no read buffer
     do_read();
   }
 
@@ -135,6 +148,11 @@ class ws_session_base : public ws_sink {
     inbox_.clear();
   }
 
+  void clear_queue() {
+    std::vector<frame_ptr>().swap(queue_);
+    queue_head_ = 0;
+  }
+
   // -- writes ------------------------------------------------------------------------------
 
   void flush() {
@@ -145,17 +163,23 @@ class ws_session_base : public ws_sink {
       flush_posted_ = false;
     }
     if (closing_ || failed_) return;
-    for (auto& f : batch) queue_.push_back(std::move(f));
+    if (queue_head_ > 0 && queue_head_ * 2 >= queue_.size()) {
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+      queue_head_ = 0;  // keep the written prefix from growing without end
+    }
+    if (queue_.empty()) queue_.swap(batch);
+    else queue_.insert(queue_.end(), batch.begin(), batch.end());
     if (!writing_) do_write();
   }
 
   void do_write() {
-    if (queue_.empty()) {
+    if (queue_head_ == queue_.size()) {
+      clear_queue();  // idle: release the queue's memory
       if (close_pending_ && !closing_) do_close();
       return;
     }
     writing_ = true;
-    const auto& frame = *queue_.front();
+    const auto& frame = *queue_[queue_head_];
     derived().ws().binary(frame.binary);
     derived().ws().async_write(asio::buffer(frame.data),
                                beast::bind_front_handler(&ws_session_base::on_write, self()));
@@ -165,12 +189,12 @@ class ws_session_base : public ws_sink {
     writing_ = false;
     if (ec) {
       failed_ = true;
-      queue_.clear();
+      clear_queue();
       beast::error_code ignored;
-      beast::get_lowest_layer(derived().ws()).socket().close(ignored);
+      beast::get_lowest_layer(derived().ws()).close(ignored);
       return;
     }
-    queue_.pop_front();
+    queue_[queue_head_++].reset();
     do_write();
   }
 
@@ -181,7 +205,7 @@ class ws_session_base : public ws_sink {
     close_pending_ = true;
     close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
     if (!accepted_) return;  // on_accept closes once the handshake is done
-    if (!writing_ && queue_.empty()) do_close();
+    if (!writing_ && queue_head_ == queue_.size()) do_close();
   }
 
   void do_close() {
@@ -194,7 +218,7 @@ class ws_session_base : public ws_sink {
   void on_close(beast::error_code ec) {
     if (ec) {
       beast::error_code ignored;
-      beast::get_lowest_layer(derived().ws()).socket().close(ignored);
+      beast::get_lowest_layer(derived().ws()).close(ignored);
     }
   }
 
@@ -209,7 +233,8 @@ class ws_session_base : public ws_sink {
   bool flush_posted_ = false;     // guarded by inbox_mutex_
 
   // Strand-only state.
-  std::deque<frame_ptr> queue_;
+  std::vector<frame_ptr> queue_;  // frames [queue_head_, end) wait to be written
+  std::size_t queue_head_ = 0;
   bool accepted_ = false;
   bool writing_ = false;
   bool close_pending_ = false;
@@ -221,14 +246,18 @@ class ws_session_base : public ws_sink {
 class plain_ws_session : public ws_session_base<plain_ws_session>,
                          public std::enable_shared_from_this<plain_ws_session> {
  public:
-  plain_ws_session(beast::tcp_stream&& stream, upgrade_plan plan, const socket_limits& limits,
-                   std::shared_ptr<session_registry> registry)
-      : ws_session_base(std::move(plan), limits, std::move(registry)), ws_(std::move(stream)) {}
+  using stream_type = websocket::stream<coalescing_stream<tcp::socket>>;
 
-  websocket::stream<beast::tcp_stream>& ws() { return ws_; }
+  plain_ws_session(tcp::socket&& socket, upgrade_plan plan, const socket_limits& limits,
+                   std::shared_ptr<session_registry> registry)
+      : ws_session_base(std::move(plan), limits, std::move(registry)), ws_(std::move(socket)) {}
+
+  stream_type& ws() { return ws_; }
 
  private:
-  websocket::stream<beast::tcp_stream> ws_;
+  // A plain socket, not a tcp_stream: the websocket stream's own timer covers
+  // the handshake and close timeouts, so no per-connection timers sit idle.
+  stream_type ws_;
 };
 
 }  // namespace
@@ -236,8 +265,8 @@ class plain_ws_session : public ws_session_base<plain_ws_session>,
 void start_plain_ws_session(beast::tcp_stream stream, beast_request request, upgrade_plan plan,
                             const socket_limits& limits,
                             std::shared_ptr<session_registry> registry) {
-  auto session = std::make_shared<plain_ws_session>(std::move(stream), std::move(plan), limits,
-                                                    registry);
+  auto session = std::make_shared<plain_ws_session>(stream.release_socket(), std::move(plan),
+                                                    limits, registry);
   registry->add(session);
   session->start(std::move(request));
 }

@@ -232,7 +232,7 @@ TEST(ServerBinary, OutOfFileDescriptorsBacksOffAndRecovers) {
       ::usleep(50'000);
     }
   }
-  ASSERT_TRUE(c) << "server did not accept again";
+  ASSERT_TRUE(c) << "server did not accept again; server log:\n" << log << child->drain_stderr();
   join_ok(*c, "echo:recovered");
   ::kill(child->pid, SIGTERM);
   EXPECT_EQ(child->wait_exit(wait_limit), 0);

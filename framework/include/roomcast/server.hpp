@@ -112,8 +112,12 @@ class server {
   /// Graceful stop: stop accepting, close every socket with 1001, stop all actors.
   /// Idempotent; also called by the destructor.
   void stop();
-  /// Blocks until SIGINT or SIGTERM, then stops.
+  /// Blocks until SIGINT or SIGTERM, then stops; starts the server first if it
+  /// is not running. When calling start() yourself, call
+  /// block_termination_signals() before it, so that no server thread takes them.
   void run_until_signal();
+  /// Blocks SIGINT and SIGTERM in the calling thread (and the threads it starts).
+  static void block_termination_signals();
 
   // -- presence, from outside the rooms (blocking; not from a channel callback) ----
 

@@ -1,0 +1,165 @@
+#pragma once
+// A stream layer under websocket::stream that coalesces writes: Beast keeps
+// framing every message (control frames included), but its writes only append
+// to a buffer, and one real socket write is in flight at a time. Everything
+// appended meanwhile leaves in the next single write system call, so a burst of
+// small frames to one socket costs one syscall, not one per frame.
+//
+// Bounded: past `high_water` buffered bytes a write does not complete until the
+// socket drains, so a peer that stops reading backs up into the session's queue
+// instead of growing this buffer. Reads pass straight through.
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace roomcast::net {
+
+template <class NextLayer>
+class coalescing_stream {
+ public:
+  using executor_type = typename NextLayer::executor_type;
+  using next_layer_type = NextLayer;
+
+  static constexpr std::size_t high_water = 64 * 1024;
+
+  template <class... Args>
+  explicit coalescing_stream(Args&&... args) : next_(std::forward<Args>(args)...) {}
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  NextLayer& next_layer() noexcept { return next_; }
+  const NextLayer& next_layer() const noexcept { return next_; }
+
+  /// The object whose lifetime pending writes extend (the session).
+  void set_owner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
+  /// Bytes accepted from Beast and not yet written to the socket.
+  [[nodiscard]] std::size_t buffered_bytes() const noexcept {
+    return pending_.size() + inflight_.size();
+  }
+
+  template <class MutableBufferSequence, class ReadHandler>
+  auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
+    return next_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+  }
+
+  template <class ConstBufferSequence, class WriteHandler>
+  auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
+    return boost::asio::async_initiate<WriteHandler, void(boost::beast::error_code, std::size_t)>(
+        [this](auto&& h, const ConstBufferSequence& b) { append(std::move(h), b); }, handler,
+        buffers);
+  }
+
+  /// Runs `fn(ec)` once everything buffered has been written (or failed).
+  template <class Fn>
+  void when_drained(Fn&& fn) {
+    if (!writing_ && pending_.empty()) {
+      boost::asio::post(get_executor(), boost::beast::bind_front_handler(std::move(fn), error_));
+      return;
+    }
+    drained_ = make_waiter(std::forward<Fn>(fn));
+  }
+
+ private:
+  struct waiter_base {
+    virtual ~waiter_base() = default;
+    virtual void complete(boost::beast::error_code ec) = 0;
+  };
+  template <class Fn>
+  struct waiter final : waiter_base {
+    Fn fn;
+    executor_type ex;
+    waiter(Fn f, executor_type e) : fn(std::move(f)), ex(std::move(e)) {}
+    void complete(boost::beast::error_code ec) override {
+      boost::asio::post(ex, boost::beast::bind_front_handler(std::move(fn), ec));
+    }
+  };
+  template <class Fn>
+  std::unique_ptr<waiter_base> make_waiter(Fn&& fn) {
+    return std::make_unique<waiter<std::decay_t<Fn>>>(std::forward<Fn>(fn), get_executor());
+  }
+
+  template <class Handler, class ConstBufferSequence>
+  void append(Handler&& handler, const ConstBufferSequence& buffers) {
+    if (error_) {
+      boost::asio::post(get_executor(),
+                        boost::beast::bind_front_handler(std::move(handler), error_, 0));
+      return;
+    }
+    std::size_t n = boost::asio::buffer_size(buffers);
+    auto old = pending_.size();
+    pending_.resize(old + n);
+    boost::asio::buffer_copy(boost::asio::buffer(pending_.data() + old, n), buffers);
+    if (!writing_) start_flush();
+    auto done = [h = std::move(handler), n](boost::beast::error_code ec) mutable {
+      std::move(h)(ec, ec ? std::size_t{0} : n);
+    };
+    if (buffered_bytes() > high_water)
+      write_waiter_ = make_waiter(std::move(done));  // completes once drained below
+    else
+      boost::asio::post(get_executor(),
+                        boost::beast::bind_front_handler(std::move(done), boost::beast::error_code{}));
+  }
+
+  void start_flush() {
+    writing_ = true;
+    inflight_.swap(pending_);
+    pending_.clear();
+    boost::asio::async_write(next_, boost::asio::buffer(inflight_),
+                             [this, keep = owner_.lock()](boost::beast::error_code ec, std::size_t) {
+                               on_flushed(ec);
+                             });
+  }
+
+  void on_flushed(boost::beast::error_code ec) {
+    writing_ = false;
+    inflight_.clear();
+    if (ec) {
+      error_ = ec;
+      pending_.clear();
+    }
+    if (write_waiter_ && (ec || buffered_bytes() <= high_water)) std::exchange(write_waiter_, {})->complete(ec);
+    if (!ec && !pending_.empty()) return start_flush();
+    // Idle: give the buffers back (an idle socket should cost little memory).
+    std::vector<char>().swap(inflight_);
+    std::vector<char>().swap(pending_);
+    if (drained_) std::exchange(drained_, {})->complete(error_);
+  }
+
+  NextLayer next_;
+  std::weak_ptr<void> owner_;
+  std::vector<char> pending_;   // appended since the write in flight started
+  std::vector<char> inflight_;  // being written
+  bool writing_ = false;
+  boost::beast::error_code error_;
+  std::unique_ptr<waiter_base> write_waiter_;  // Beast's write, held past high_water
+  std::unique_ptr<waiter_base> drained_;       // teardown, waiting for the last bytes
+};
+
+/// Closing: write what is buffered (the close frame), then tear down the socket.
+template <class NextLayer, class TeardownHandler>
+void async_teardown(boost::beast::role_type role, coalescing_stream<NextLayer>& stream,
+                    TeardownHandler&& handler) {
+  stream.when_drained([&stream, role, h = std::forward<TeardownHandler>(handler)](
+                          boost::beast::error_code) mutable {
+    using boost::beast::websocket::async_teardown;
+    async_teardown(role, stream.next_layer(), std::move(h));
+  });
+}
+
+template <class NextLayer>
+void teardown(boost::beast::role_type role, coalescing_stream<NextLayer>& stream,
+              boost::beast::error_code& ec) {
+  using boost::beast::websocket::teardown;
+  teardown(role, stream.next_layer(), ec);
+}
+
+}  // namespace roomcast::net
