@@ -44,4 +44,4 @@ rc_port=$rc_echo node_port=$node_echo
 compare "echo n=100 (msg/s)" messages_per_s --scenario echo -n 100 --duration-s 5
 rc_port=$rc_bcast node_port=$node_bcast
 compare "broadcast n=100 (deliveries/s)" deliveries_per_s --scenario broadcast -n 100 --rounds 200
-compare "broadcast n=1000 (deliveries/s)" deliveries_per_s --scenario broadcast -n 1000 --rounds 20
+compare "broadcast n=1000 (deliveries/s)" deliveries_per_s --scenario broadcast -n 1000 --rounds 5

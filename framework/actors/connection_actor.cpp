@@ -86,6 +86,8 @@ caf::behavior connection_actor::make_behavior() {
       [this](deliver_atom, const net::frame_ptr& frame) {
         if (sink_ && !socket_closed_) sink_->send(frame);
       },
+      [this](batch_atom, const batch_ptr& batch, const member_frames& own,
+             std::uint64_t member_id) { deliver_batch(*batch, own, member_id); },
       [this](closed_atom, std::uint16_t) {
         socket_closed_ = true;
         if (raw_) guarded_raw([this] { raw_->on_close(*raw_socket_); });
@@ -112,6 +114,29 @@ void connection_actor::on_exit() {
 }
 
 // -- socket -------------------------------------------------------------------------------
+
+void connection_actor::deliver_batch(const fanout_batch& batch, const member_frames& own,
+                                     std::uint64_t member_id) {
+  if (!sink_ || socket_closed_) return;
+  bool skips_me = false;
+  for (auto id : batch.skip) skips_me |= (id == member_id);
+  if (own.empty() && !skips_me) {
+    sink_->send_many(batch.frames);  // the common case: no copy at all
+    return;
+  }
+  // Merge this member's own frames into the shared ones, in emission order.
+  std::vector<net::frame_ptr> merged;
+  merged.reserve(batch.frames.size() + own.size());
+  auto next_own = own.begin();
+  for (std::size_t i = 0; i <= batch.frames.size(); ++i) {
+    for (; next_own != own.end() && next_own->first == i; ++next_own)
+      merged.push_back(next_own->second);
+    if (i == batch.frames.size()) break;
+    if (!batch.skip.empty() && batch.skip[i] == member_id) continue;
+    merged.push_back(batch.frames[i]);
+  }
+  sink_->send_many(merged);
+}
 
 void connection_actor::write(std::string frame, bool binary) {
   if (sink_ && !socket_closed_) sink_->send(net::make_frame(std::move(frame), binary));

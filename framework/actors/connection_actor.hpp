@@ -70,6 +70,7 @@ class connection_actor : public caf::event_based_actor {
   void guarded_raw(F&& fn);
 
   // -- socket ------------------------------------------------------------------------------
+  void deliver_batch(const fanout_batch& batch, const member_frames& own, std::uint64_t member_id);
   void write(std::string frame, bool binary = false);
   void close_socket(std::uint16_t code, std::string reason);
   void check_heartbeat();

@@ -13,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace roomcast::actors {
 
@@ -36,7 +38,9 @@ using tick_atom = caf::atom_constant<caf::atom("hb_check")>;        // connectio
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;    // server -> directory
 using join_timeout_atom = caf::atom_constant<caf::atom("join_tmo")>; // connection -> itself
 using presence_atom = caf::atom_constant<caf::atom("presence")>;     // server -> directory -> room
-using flush_atom = caf::atom_constant<caf::atom("flush")>;           // room -> itself
+using flush_atom = caf::atom_constant<caf::atom("flush")>;           // room -> itself (presence)
+using fanout_atom = caf::atom_constant<caf::atom("fanout")>;         // room -> itself (batch)
+using batch_atom = caf::atom_constant<caf::atom("batch")>;           // room -> connection
 
 using socket_ptr = std::shared_ptr<const socket_info>;
 
@@ -58,6 +62,20 @@ struct join_outcome {
   caf::actor room;
 };
 
+/// What a room emitted while its mailbox had work: frames for every member (each
+/// broadcast encoded once), shared by all members in one message each.
+struct fanout_batch {
+  std::vector<net::frame_ptr> frames;
+  /// Parallel to frames when some are broadcast_from: the member id each skips
+  /// (0: nobody). Empty when no frame skips anyone.
+  std::vector<std::uint64_t> skip;
+};
+using batch_ptr = std::shared_ptr<const fanout_batch>;
+
+/// Frames for one member only (replies, pushes), each placed before the shared
+/// frame at `position` so the member sees everything in the order it was emitted.
+using member_frames = std::vector<std::pair<std::size_t, net::frame_ptr>>;
+
 /// A push from a joined member to its room.
 struct push_request {
   std::uint64_t member_id = 0;
@@ -73,6 +91,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::net::frame_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::join_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::join_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::push_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::member_frames)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<std::string>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::leave_reason)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boost::json::value)

@@ -52,8 +52,10 @@ caf::behavior room_actor::make_behavior() {
         if (subscribers_.erase(connection.address()) > 0) demonitor(connection);
         notify_if_idle();
       },
-      [this](publish_atom, const net::frame_ptr& frame) {
-        for (auto& [addr, connection] : subscribers_) send(connection, deliver_atom::value, frame);
+      [this](publish_atom, const net::frame_ptr& frame) { fan_out(frame, nullptr); },
+      [this](fanout_atom) {
+        outbound_scheduled_ = false;
+        flush_outbound();
       },
       [this](timer_atom, timer_id id) { handle_timer(id); },
       [this](flush_atom, bool with_diff) {
@@ -75,6 +77,7 @@ caf::behavior room_actor::make_behavior() {
 }
 
 void room_actor::on_exit() {
+  if (!crashed_) flush_outbound();
   members_.clear();
   members_by_connection_.clear();
   subscribers_.clear();
@@ -106,6 +109,7 @@ bool room_actor::guarded(const char* what, F&& fn) {
 // -- joins, pushes, leaves ------------------------------------------------------------
 
 void room_actor::handle_join(join_request& req) {
+  flush_outbound();  // the joiner must not receive what was emitted before it joined
   auto promise = make_response_promise();
   ++joins_seen_;
   opt_ref ref_view = req.ref ? opt_ref(*req.ref) : std::nullopt;
@@ -179,13 +183,14 @@ void room_actor::handle_push(push_request& req) {
                                      true)
                    : net::make_frame(protocol::encode_reply(join_ref, ref, topic_, status,
                                                             answer.response()));
-  send(it->second.connection, deliver_atom::value, frame);
+  deliver_to(it->second, frame);  // in order with the broadcasts it caused
 }
 
 void room_actor::handle_leave(std::uint64_t member_id, const std::optional<std::string>& ref,
                               leave_reason why) {
   auto it = members_.find(member_id);
   if (it == members_.end()) return;
+  flush_outbound();  // what the member was sent before it left still reaches it
   if (ref) {
     // Answered here, so the reply follows every frame the room sent before it.
     send(it->second.connection, deliver_atom::value,
@@ -247,18 +252,47 @@ void room_actor::notify_if_idle() {
 // -- fan-out ----------------------------------------------------------------------------
 
 void room_actor::deliver_to(member_entry& entry, const net::frame_ptr& frame) {
-  if (entry.joining)
+  if (entry.joining) {
     entry.deferred.push_back(frame);
-  else
-    send(entry.connection, deliver_atom::value, frame);
+    return;
+  }
+  member_frames_[entry.info.id()].emplace_back(batch_->frames.size(), frame);
+  schedule_outbound();
 }
 
 void room_actor::fan_out(const net::frame_ptr& frame, const member* except) {
-  for (auto& [id, entry] : members_) {
-    if (except && except->id() == id) continue;
-    if (entry.joining) continue;  // not joined yet: broadcasts start after the reply
-    send(entry.connection, deliver_atom::value, frame);
+  auto& batch = *batch_;
+  if (except || !batch.skip.empty()) {
+    batch.skip.resize(batch.frames.size(), 0);  // skip stays parallel to frames
+    batch.skip.push_back(except ? except->id() : 0);
   }
+  batch.frames.push_back(frame);
+  schedule_outbound();
+}
+
+void room_actor::schedule_outbound() {
+  if (outbound_scheduled_) return;
+  outbound_scheduled_ = true;
+  // Queued behind what is already in the mailbox: broadcasts caused by those
+  // messages join this batch; an idle room sends it right away.
+  send(this, fanout_atom::value);
+}
+
+void room_actor::flush_outbound() {
+  if (batch_->frames.empty() && member_frames_.empty()) return;
+  batch_ptr shared = std::exchange(batch_, std::make_shared<fanout_batch>());
+  auto own = std::exchange(member_frames_, {});
+  static const member_frames none;
+  for (auto& [id, entry] : members_) {
+    if (entry.joining) continue;  // not joined yet: gets nothing emitted before
+    auto mine = own.find(id);
+    if (shared->frames.empty() && mine == own.end()) continue;
+    send(entry.connection, batch_atom::value, shared,
+         mine == own.end() ? none : std::move(mine->second), id);
+  }
+  if (!shared->frames.empty())
+    for (auto& [addr, connection] : subscribers_)
+      send(connection, batch_atom::value, shared, none, std::uint64_t{0});
 }
 
 void room_actor::broadcast(std::string_view event, const json::value& payload,
@@ -344,6 +378,7 @@ void room_actor::publish_presence(presence::change change) {
 std::vector<std::uint64_t> room_actor::flush_presence_states() {
   std::vector<std::uint64_t> sent;
   if (awaiting_state_.empty()) return sent;
+  flush_outbound();  // presence frames are sent directly: keep them in order
   // A null join_ref, like a broadcast, so one frame serves every waiting joiner.
   auto frame = net::make_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_,
                                                      protocol::events::presence_state,
@@ -361,6 +396,7 @@ std::vector<std::uint64_t> room_actor::flush_presence_states() {
 
 void room_actor::flush_presence_diff(const std::vector<std::uint64_t>& skip) {
   if (pending_diff_.empty()) return;
+  flush_outbound();
   auto frame = net::make_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_,
                                                      protocol::events::presence_diff,
                                                      pending_diff_.take()));

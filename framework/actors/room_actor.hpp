@@ -79,9 +79,17 @@ class room_actor : public caf::event_based_actor, private channel_context {
     return presence_.get(key);
   }
 
-  // -- helpers ----------------------------------------------------------------------------
+  // -- fan-out ----------------------------------------------------------------------------
+  // Frames are collected while the mailbox has work and sent by flush_outbound():
+  // one message per member per batch, whatever number of broadcasts it holds.
   void deliver_to(member_entry& entry, const net::frame_ptr& frame);
   void fan_out(const net::frame_ptr& frame, const member* except);
+  void schedule_outbound();
+  /// Sends what was collected. Called before anything that must not overtake it
+  /// (a join, a leave, presence frames sent directly, the room stopping).
+  void flush_outbound();
+
+  // -- helpers ----------------------------------------------------------------------------
   void remove_member(std::uint64_t member_id, leave_reason why);
   void forget_connection_if_unused(const caf::actor_addr& connection);
   /// Runs a channel callback; on an exception logs it, crashes the room and
@@ -110,6 +118,10 @@ class room_actor : public caf::event_based_actor, private channel_context {
   std::unordered_map<caf::actor_addr, caf::actor> subscribers_;  // raw topics
   timer_id next_timer_id_ = 0;
   std::unordered_map<timer_id, timer_entry> timers_;
+
+  std::shared_ptr<fanout_batch> batch_ = std::make_shared<fanout_batch>();
+  std::unordered_map<std::uint64_t, member_frames> member_frames_;  // by member id
+  bool outbound_scheduled_ = false;
 
   presence::table presence_;
   presence::diff_accumulator pending_diff_;
