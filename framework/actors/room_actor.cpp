@@ -101,6 +101,7 @@ bool room_actor::guarded(const char* what, F&& fn) {
     log::error("room", "channel callback threw; room restarts on next join",
                {{"topic", topic_}, {"callback", what}});
   }
+  flush_outbound();  // what earlier callbacks emitted still goes out
   crashed_ = true;
   quit(caf::exit_reason::unhandled_exception);
   return false;
@@ -139,6 +140,9 @@ void room_actor::handle_join(join_request& req) {
     notify_if_idle();
     return;
   }
+  // Broadcasts made during on_join go to the members already there, not to the
+  // joiner (it is still "joining", so this flush skips it).
+  flush_outbound();
   auto& entry = members_.at(id);
   members_by_connection_.emplace(entry.connection.address(), id);
   monitor(entry.connection);

@@ -111,7 +111,6 @@ class ws_session_base : public ws_sink {
       return;  // no actor yet; the session ends here
     }
     accepted_ = true;
-    derived().ws().next_layer().set_owner(self());
     receiver_ = plan_.attach(self());
     plan_ = {};
     if (close_pending_) {
@@ -267,6 +266,8 @@ void start_plain_ws_session(beast::tcp_stream stream, beast_request request, upg
                             std::shared_ptr<session_registry> registry) {
   auto session = std::make_shared<plain_ws_session>(stream.release_socket(), std::move(plan),
                                                     limits, registry);
+  // Before the handshake: Beast writes the 101 response through the layer too.
+  session->ws().next_layer().set_owner(session);
   registry->add(session);
   session->start(std::move(request));
 }

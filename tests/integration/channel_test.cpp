@@ -100,6 +100,17 @@ TEST_F(ChannelTest, RefusedJoinKeepsNothingItTracked) {
       << "a join cancelled by its leave is not announced";
 }
 
+TEST_F(ChannelTest, BroadcastInOnJoinReachesOnlyEarlierMembers) {
+  auto first = connect(*srv_);
+  auto second = connect(*srv_);
+  join_ok(*first, "room:greet");
+  join_ok(*second, "room:greet");
+  EXPECT_TRUE(first->wait_for("room:greet", "someone_joined", wait_limit));
+  // The room answers in order: a broadcast to the joiner would precede this reply.
+  ASSERT_TRUE(await(second->push("room:greet", "count")).ok());
+  EXPECT_FALSE(second->wait_for("room:greet", "someone_joined", std::chrono::milliseconds(0)));
+}
+
 TEST_F(ChannelTest, JoinResponseComesFromTheChannel) {
   auto a = connect(*srv_);
   auto b = connect(*srv_);

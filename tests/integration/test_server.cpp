@@ -37,6 +37,7 @@ class room_channel final : public channel {
         return join_result::refuse("not allowed");
       }
     }
+    broadcast("someone_joined", json::object());  // to the members already here only
     return join_result::accept(json::object{{"joins", ++joins_}});
   }
 
