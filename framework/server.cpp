@@ -54,9 +54,10 @@ class server_gateway final : public net::gateway {
  public:
   server_gateway(std::shared_ptr<const actors::runtime> rt, caf::actor_system& system,
                  caf::actor directory, std::shared_ptr<actors::connection_tracker> tracker,
-                 std::vector<raw_route> raw_routes, std::map<std::string, http_handler> routes,
-                 connect_handler on_connect)
+                 std::shared_ptr<net::session_registry> registry, std::vector<raw_route> raw_routes,
+                 std::map<std::string, http_handler> routes, connect_handler on_connect)
       : runtime_(std::move(rt)),
+        registry_(std::move(registry)),
         system_(system),
         directory_(std::move(directory)),
         tracker_(std::move(tracker)),
@@ -66,6 +67,9 @@ class server_gateway final : public net::gateway {
     const auto& o = runtime_->options;
     limits_.max_frame_bytes = o.max_frame_bytes;
     limits_.handshake_timeout = o.handshake_timeout;
+    limits_.outbound_budget_bytes = o.outbound_budget_bytes;
+    limits_.read_window = std::max<std::size_t>(1, o.read_window);
+    limits_.counters = runtime_->counters;
   }
 
   const net::socket_limits& limits() const override { return limits_; }
@@ -105,6 +109,21 @@ class server_gateway final : public net::gateway {
                vsn != req.query.end() && !vsn->second.starts_with("2.")) {
       plan.refusal = json_error(400, "unsupported_version",
                                 "only the Phoenix v2 serializer (vsn=2.0.0) is supported");
+      return plan;
+    }
+
+    // Connection limits, before anything is spent on the socket.
+    const auto& o = runtime_->options;
+    auto& counters = *runtime_->counters;
+    if (o.max_connections && registry_->size() >= o.max_connections) {
+      util::counters::bump(counters.refused_node_limit);
+      plan.refusal = json_error(503, "too_many_connections", "this server is at its connection limit");
+      return plan;
+    }
+    if (o.max_connections_per_ip && registry_->count_from(req.remote_address) >= o.max_connections_per_ip) {
+      util::counters::bump(counters.refused_ip_limit);
+      plan.refusal = json_error(429, "too_many_connections_from_address",
+                                "too many connections from this address");
       return plan;
     }
 
@@ -151,6 +170,7 @@ class server_gateway final : public net::gateway {
 
  private:
   std::shared_ptr<const actors::runtime> runtime_;
+  std::shared_ptr<net::session_registry> registry_;
   caf::actor_system& system_;
   caf::actor directory_;
   std::shared_ptr<actors::connection_tracker> tracker_;
@@ -178,6 +198,7 @@ struct server::impl {
   std::optional<caf::actor_system> system;
   caf::actor directory;
   std::shared_ptr<actors::connection_tracker> connections;
+  std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
   std::shared_ptr<net::session_registry> registry;
   std::shared_ptr<net::listener> listener;
   std::uint16_t port = 0;
@@ -223,6 +244,7 @@ void server::start() {
   auto rt = std::make_shared<actors::runtime>();
   rt->options = s.options;
   rt->channels = s.channels;
+  rt->counters = s.counters;
   std::shared_ptr<const actors::runtime> runtime = rt;
 
   unsigned actor_threads = s.options.actor_threads ? s.options.actor_threads : default_threads();
@@ -237,10 +259,10 @@ void server::start() {
     });
 
   try {
-    auto gateway = std::make_shared<server_gateway>(runtime, *s.system, s.directory,
-                                                    s.connections, s.raw_routes, s.routes,
-                                                    s.on_connect);
     s.registry = std::make_shared<net::session_registry>();
+    auto gateway = std::make_shared<server_gateway>(runtime, *s.system, s.directory,
+                                                    s.connections, s.registry, s.raw_routes,
+                                                    s.routes, s.on_connect);
     auto address = asio::ip::make_address(s.options.host);
     s.listener = std::make_shared<net::listener>(
         s.ioc, net::tcp::endpoint(address, s.options.port), gateway, s.registry);
@@ -324,6 +346,8 @@ std::optional<boost::json::object> server::presence_get(std::string_view topic,
   if (!v.is_object()) return std::nullopt;
   return std::move(v.get_object());
 }
+
+server_stats server::stats() const { return impl_->counters->snapshot(); }
 
 void server::block_termination_signals() {
   sigset_t set;

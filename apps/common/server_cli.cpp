@@ -16,6 +16,8 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   unsigned port = options.port;
   long heartbeat_ms = static_cast<long>(options.heartbeat_timeout.count());
   long presence_window_ms = static_cast<long>(options.presence_window.count());
+  long handshake_ms = static_cast<long>(options.handshake_timeout.count());
+  std::string overflow = "close";
   desc.add_options()
       ("help,h", "show this help")
       ("host", po::value<std::string>(&options.host)->default_value(options.host),
@@ -29,6 +31,18 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "actor scheduler threads (0 = one per core)")
       ("presence-window-ms", po::value<long>(&presence_window_ms)->default_value(presence_window_ms),
        "coalesce presence changes for this long into one presence_diff (0 = no delay)")
+      ("handshake-timeout-ms", po::value<long>(&handshake_ms)->default_value(handshake_ms),
+       "limit for the HTTP request, the upgrade and the closing handshake")
+      ("outbound-budget-bytes", po::value<std::size_t>(&options.outbound_budget_bytes)->default_value(options.outbound_budget_bytes),
+       "unsent bytes a socket may queue before the overflow policy applies")
+      ("overflow", po::value<std::string>(&overflow)->default_value(overflow),
+       "default overflow policy: close (1013), drop or drop_oldest")
+      ("max-pushes-per-second", po::value<double>(&options.max_pushes_per_second)->default_value(options.max_pushes_per_second),
+       "per-socket push rate limit (0 = none)")
+      ("max-connections", po::value<std::size_t>(&options.max_connections)->default_value(options.max_connections),
+       "open sockets per server; more get HTTP 503 (0 = no limit)")
+      ("max-connections-per-ip", po::value<std::size_t>(&options.max_connections_per_ip)->default_value(options.max_connections_per_ip),
+       "open sockets per remote address; more get HTTP 429 (0 = no limit)")
       ("max-frame-bytes", po::value<std::size_t>(&options.max_frame_bytes)->default_value(options.max_frame_bytes),
        "largest accepted WebSocket message");
   po::variables_map vm;
@@ -56,6 +70,18 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     return 2;
   }
   options.presence_window = std::chrono::milliseconds(presence_window_ms);
+  if (handshake_ms <= 0) {
+    std::cerr << program << ": --handshake-timeout-ms must be > 0\n";
+    return 2;
+  }
+  options.handshake_timeout = std::chrono::milliseconds(handshake_ms);
+  if (overflow == "close") options.overflow = overflow_policy::close;
+  else if (overflow == "drop") options.overflow = overflow_policy::drop;
+  else if (overflow == "drop_oldest") options.overflow = overflow_policy::drop_oldest;
+  else {
+    std::cerr << program << ": --overflow must be close, drop or drop_oldest\n";
+    return 2;
+  }
   options.port = static_cast<std::uint16_t>(port);
   options.heartbeat_timeout = std::chrono::milliseconds(heartbeat_ms);
   return std::nullopt;

@@ -18,6 +18,9 @@ class actor_receiver final : public net::ws_receiver {
   void on_closed(std::uint16_t code) override {
     caf::anon_send(connection_, closed_atom::value, code);
   }
+  void on_dropped(std::uint64_t count) override {
+    caf::anon_send(connection_, dropped_atom::value, count);
+  }
 
  private:
   caf::actor connection_;

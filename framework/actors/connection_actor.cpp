@@ -62,7 +62,12 @@ connection_actor::connection_actor(caf::actor_config& cfg, std::shared_ptr<net::
       directory_(std::move(directory)),
       runtime_(std::move(rt)),
       raw_(std::move(raw)),
-      last_activity_(std::chrono::steady_clock::now()) {
+      last_activity_(std::chrono::steady_clock::now()),
+      push_rate_(runtime_->options.max_pushes_per_second,
+                 runtime_->options.push_burst > 0 ? runtime_->options.push_burst
+                                                  : runtime_->options.max_pushes_per_second),
+      push_bytes_(runtime_->options.max_push_bytes_per_second,
+                  runtime_->options.max_push_bytes_per_second) {
   limits_.max_json_depth = runtime_->options.max_json_depth;
   auto timeout = runtime_->options.heartbeat_timeout;
   heartbeat_check_interval_ = std::clamp(timeout / 4, std::chrono::milliseconds(10),
@@ -82,6 +87,12 @@ caf::behavior connection_actor::make_behavior() {
           handle_raw_frame(data, binary);
         else
           handle_frame(data, binary);
+        if (sink_) sink_->ack(1);  // credit for the session's next read
+      },
+      [this](dropped_atom, std::uint64_t count) {
+        write(protocol::encode_text(std::nullopt, std::nullopt, protocol::phoenix_topic,
+                                    protocol::events::frames_dropped,
+                                    json::object{{"count", count}}));
       },
       [this](deliver_atom, const net::frame_ptr& frame) {
         if (sink_ && !socket_closed_) sink_->send(frame);
@@ -191,7 +202,38 @@ void connection_actor::handle_frame(std::string& data, bool binary) {
   else if (msg.event == events::leave)
     handle_leave(msg);
   else
-    handle_push(msg);
+    handle_push(msg, data.size());
+}
+
+bool connection_actor::admit_push(const message& msg, std::size_t frame_bytes) {
+  const auto& opts = runtime_->options;
+  auto& counters = *runtime_->counters;
+  if (frame_bytes > opts.max_event_payload_bytes) {
+    util::counters::bump(counters.oversized_payloads);
+    reply_error(msg.join_ref, msg.ref, msg.topic, reasons::payload_too_large);
+    return false;
+  }
+  if (mailbox().size() > opts.max_connection_mailbox) {
+    util::counters::bump(counters.overloaded_pushes);
+    reply_error(msg.join_ref, msg.ref, msg.topic, reasons::overloaded);
+    return false;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (push_rate_.take(1, now) && push_bytes_.take(static_cast<double>(frame_bytes), now))
+    return true;
+  util::counters::bump(counters.rate_limited_pushes);
+  reply_error(msg.join_ref, msg.ref, msg.topic, reasons::rate_limited);
+  // Sustained abuse: too many refusals within 10 s closes the socket.
+  strikes_.push_back(now);
+  while (!strikes_.empty() && now - strikes_.front() > std::chrono::seconds(10))
+    strikes_.pop_front();
+  if (strikes_.size() >= opts.rate_limit_strikes) {
+    util::counters::bump(counters.rate_limit_closes);
+    log::warn("connection", "closing a socket that keeps exceeding its rate limit",
+              {{"socket", socket_->id}});
+    close_socket(protocol::close_codes::policy_violation, "rate limit exceeded");
+  }
+  return false;
 }
 
 void connection_actor::handle_join(message& msg) {
@@ -297,10 +339,11 @@ void connection_actor::handle_leave(message& msg) {
   channels_.erase(it);
 }
 
-void connection_actor::handle_push(message& msg) {
+void connection_actor::handle_push(message& msg, std::size_t frame_bytes) {
   auto it = channels_.find(msg.topic);
   if (it == channels_.end())
     return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::unmatched_topic);
+  if (!admit_push(msg, frame_bytes)) return;
   auto& slot = it->second;
   if (!slot.joined) {
     if (slot.waiting.size() >= max_waiting_pushes)

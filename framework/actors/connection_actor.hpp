@@ -10,6 +10,9 @@
 #include "net/frame.hpp"
 #include "protocol/codec.hpp"
 #include "roomcast/raw.hpp"
+#include "util/token_bucket.hpp"
+
+#include <deque>
 
 #include <caf/all.hpp>
 
@@ -46,7 +49,9 @@ class connection_actor : public caf::event_based_actor {
   void handle_frame(std::string& data, bool binary);
   void handle_join(message& msg);
   void handle_leave(message& msg);
-  void handle_push(message& msg);
+  void handle_push(message& msg, std::size_t frame_bytes);
+  /// Rate limits, payload size and mailbox bound; false (answered) when refused.
+  bool admit_push(const message& msg, std::size_t frame_bytes);
   void on_join_outcome(const std::string& topic, const std::string& join_ref,
                        join_outcome& outcome);
   void on_join_failed(const std::string& topic, const std::string& join_ref,
@@ -87,6 +92,9 @@ class connection_actor : public caf::event_based_actor {
   std::chrono::milliseconds heartbeat_check_interval_;
   std::unordered_map<std::string, channel_slot> channels_;
   std::unordered_map<std::string, caf::actor> raw_topics_;  // subscribed raw topics
+  util::token_bucket push_rate_;
+  util::token_bucket push_bytes_;
+  std::deque<std::chrono::steady_clock::time_point> strikes_;  // recent "rate_limited"
 };
 
 }  // namespace roomcast::actors

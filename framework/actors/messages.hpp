@@ -22,6 +22,7 @@ namespace roomcast::actors {
 
 using inbound_atom = caf::atom_constant<caf::atom("inbound")>;      // session -> connection
 using closed_atom = caf::atom_constant<caf::atom("closed")>;        // session -> connection
+using dropped_atom = caf::atom_constant<caf::atom("dropped")>;      // session -> connection
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;      // room -> connection
 using join_atom = caf::atom_constant<caf::atom("join")>;            // connection -> directory -> room
 using push_atom = caf::atom_constant<caf::atom("push")>;            // connection -> room

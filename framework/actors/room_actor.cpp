@@ -18,12 +18,16 @@ const json::value empty_object = json::object();
 
 room_actor::room_actor(caf::actor_config& cfg, std::string topic,
                        std::unique_ptr<channel> handler, caf::actor directory,
-                       std::chrono::milliseconds presence_window)
+                       room_settings settings)
     : caf::event_based_actor(cfg),
       topic_(std::move(topic)),
       handler_(std::move(handler)),
       directory_(std::move(directory)),
-      presence_window_(presence_window) {
+      presence_window_(settings.presence_window),
+      settings_(std::move(settings)),
+      policy_(settings_.default_policy) {
+  if (handler_)
+    if (auto chosen = handler_->outbound_policy()) policy_ = *chosen;
   std::random_device random;
   char prefix[24];
   std::snprintf(prefix, sizeof prefix, "F%08x%08x", random(), random());
@@ -169,6 +173,15 @@ void room_actor::handle_join(join_request& req) {
 void room_actor::handle_push(push_request& req) {
   auto it = members_.find(req.member_id);
   if (it == members_.end() || !handler_) return;  // left meanwhile
+  if (mailbox().size() > settings_.max_mailbox) {
+    // Behind by more than the bound: refuse new work instead of queueing without end.
+    util::counters::bump(settings_.counters->overloaded_pushes);
+    opt_ref ref = req.ref ? opt_ref(*req.ref) : std::nullopt;
+    deliver_to(it->second, net::make_frame(protocol::encode_reply(
+                               it->second.info.join_ref(), ref, topic_, "error",
+                               json::object{{"reason", protocol::reasons::overloaded}})));
+    return;
+  }
   reply answer = reply::none();
   const member& from = it->second.info;
   bool ok = guarded("on_event", [&] {
@@ -303,20 +316,24 @@ void room_actor::broadcast(std::string_view event, const json::value& payload,
                            const member* except) {
   // Broadcasts carry a null join_ref so that one encoded frame serves everyone.
   fan_out(net::make_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_, event,
-                                                payload)),
+                                                payload),
+                          false, policy_),
           except);
 }
 
 void room_actor::broadcast_binary(std::string_view event, std::string_view bytes,
                                   const member* except) {
-  fan_out(net::make_frame(protocol::encode_binary_broadcast(topic_, event, bytes), true), except);
+  fan_out(net::make_frame(protocol::encode_binary_broadcast(topic_, event, bytes), true, policy_),
+          except);
 }
 
 void room_actor::push(const member& to, std::string_view event, const json::value& payload) {
   auto it = members_.find(to.id());
   if (it == members_.end()) return;
-  deliver_to(it->second, net::make_frame(protocol::encode_text(
-                             it->second.info.join_ref(), std::nullopt, topic_, event, payload)));
+  deliver_to(it->second,
+             net::make_frame(protocol::encode_text(it->second.info.join_ref(), std::nullopt,
+                                                   topic_, event, payload),
+                             false, policy_));
 }
 
 void room_actor::push_binary(const member& to, std::string_view event, std::string_view bytes) {
@@ -325,7 +342,7 @@ void room_actor::push_binary(const member& to, std::string_view event, std::stri
   deliver_to(it->second,
              net::make_frame(protocol::encode_binary_push(it->second.info.join_ref(), topic_,
                                                           event, bytes),
-                             true));
+                             true, policy_));
 }
 
 std::size_t room_actor::member_count() const {

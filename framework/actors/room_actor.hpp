@@ -23,11 +23,19 @@
 
 namespace roomcast::actors {
 
+/// Per-room settings, from the server's options.
+struct room_settings {
+  std::chrono::milliseconds presence_window{0};
+  overflow_policy default_policy = overflow_policy::close;
+  std::size_t max_mailbox = 10'000;
+  std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
+};
+
 class room_actor : public caf::event_based_actor, private channel_context {
  public:
   /// `handler` is null for a raw topic.
   room_actor(caf::actor_config& cfg, std::string topic, std::unique_ptr<channel> handler,
-             caf::actor directory, std::chrono::milliseconds presence_window);
+             caf::actor directory, room_settings settings);
 
   caf::behavior make_behavior() override;
   /// Drops every actor handle: a room and its directory (and members) refer to
@@ -126,6 +134,8 @@ class room_actor : public caf::event_based_actor, private channel_context {
   presence::table presence_;
   presence::diff_accumulator pending_diff_;
   std::chrono::milliseconds presence_window_;
+  room_settings settings_;
+  overflow_policy policy_;  // for the channel's broadcasts and pushes
   bool diff_flush_scheduled_ = false;
   bool state_flush_scheduled_ = false;
   std::vector<std::uint64_t> awaiting_state_;  // joined, presence_state not sent yet

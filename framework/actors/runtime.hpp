@@ -5,6 +5,9 @@
 #include "roomcast/channel.hpp"
 #include "roomcast/raw.hpp"
 #include "roomcast/server.hpp"
+#include "util/counters.hpp"
+
+#include <memory>
 
 #include <string>
 #include <vector>
@@ -19,6 +22,7 @@ struct channel_route {
 struct runtime {
   server_options options;
   std::vector<channel_route> channels;
+  std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
 
   /// The first route whose pattern matches `topic`, or nullptr.
   [[nodiscard]] const channel_route* find_channel(std::string_view topic) const;

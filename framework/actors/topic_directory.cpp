@@ -26,8 +26,10 @@ topic_directory::room_slot* topic_directory::room_for(const std::string& topic, 
     }
     if (!handler) return nullptr;
   }
+  room_settings settings{runtime_->options.presence_window, runtime_->options.overflow,
+                         runtime_->options.max_room_mailbox, runtime_->counters};
   auto room = spawn<room_actor>(topic, std::move(handler), caf::actor_cast<caf::actor>(this),
-                                runtime_->options.presence_window);
+                                std::move(settings));
   monitor(room);
   keys_.emplace(room.address(), room_key{raw, topic});
   return &rooms.emplace(topic, room_slot{room, 0}).first->second;

@@ -3,6 +3,8 @@
 // frames, close); a socket sees its actor as a ws_receiver (frames in, closed).
 // Neither side depends on Beast or CAF here.
 
+#include "roomcast/backpressure.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -15,12 +17,14 @@ namespace roomcast::net {
 struct outbound_frame {
   std::string data;
   bool binary = false;
+  overflow_policy policy = overflow_policy::close;  ///< when the socket is over budget
 };
 
 using frame_ptr = std::shared_ptr<const outbound_frame>;
 
-inline frame_ptr make_frame(std::string data, bool binary = false) {
-  return std::make_shared<const outbound_frame>(outbound_frame{std::move(data), binary});
+inline frame_ptr make_frame(std::string data, bool binary = false,
+                            overflow_policy policy = overflow_policy::close) {
+  return std::make_shared<const outbound_frame>(outbound_frame{std::move(data), binary, policy});
 }
 
 /// The socket, as its connection actor sees it. All methods are thread-safe.
@@ -35,6 +39,9 @@ class ws_sink {
   virtual void close(std::uint16_t code, std::string reason) = 0;
   /// Drops the TCP connection at once, without a closing handshake.
   virtual void abort() = 0;
+  /// The receiver finished `n` inbound frames: the session may read that many more
+  /// (it reads only while fewer than its read window are unfinished).
+  virtual void ack(std::size_t n) = 0;
 };
 
 /// The connection actor, as its socket sees it. Called on the socket's strand.
@@ -44,6 +51,9 @@ class ws_receiver {
   virtual void on_frame(std::string data, bool binary) = 0;
   /// The socket is gone; `code` is the peer's close code, or 1006 when none came.
   virtual void on_closed(std::uint16_t code) = 0;
+  /// `count` frames were dropped by their overflow policy and the backlog has
+  /// drained since: the client can be told once.
+  virtual void on_dropped(std::uint64_t count) = 0;
 };
 
 }  // namespace roomcast::net

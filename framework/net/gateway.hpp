@@ -4,6 +4,7 @@
 
 #include "net/frame.hpp"
 #include "roomcast/http.hpp"
+#include "util/counters.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -24,6 +25,9 @@ struct socket_limits {
   std::size_t max_frame_bytes = 1 << 20;
   std::size_t max_http_body_bytes = 1 << 20;
   std::chrono::milliseconds handshake_timeout{10'000};
+  std::size_t outbound_budget_bytes = 1 << 20;  ///< unsent bytes before policies apply
+  std::size_t read_window = 32;                 ///< inbound frames not yet acked
+  std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
 };
 
 class gateway {

@@ -59,7 +59,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
       if (plan.refusal) return send(std::move(*plan.refusal), false);
       stream_.expires_never();
       start_plain_ws_session(std::move(stream_), std::move(req), std::move(plan),
-                             gateway_->limits(), registry_);
+                             gateway_->limits(), registry_, converted->remote_address);
       return;
     }
     send(gateway_->handle_http(*converted), req.keep_alive());

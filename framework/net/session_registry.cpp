@@ -4,23 +4,36 @@
 
 namespace roomcast::net {
 
-void session_registry::add(const std::shared_ptr<ws_sink>& session) {
+void session_registry::add(const std::shared_ptr<ws_sink>& session,
+                           const std::string& remote_address) {
   std::lock_guard lock(mutex_);
-  live_.emplace(session.get(), session);
+  live_.emplace(session.get(), entry{session, remote_address});
+  ++per_address_[remote_address];
 }
 
 void session_registry::remove(const ws_sink* session) {
   std::lock_guard lock(mutex_);
-  live_.erase(session);
+  auto it = live_.find(session);
+  if (it == live_.end()) return;
+  if (auto a = per_address_.find(it->second.remote_address);
+      a != per_address_.end() && --a->second == 0)
+    per_address_.erase(a);
+  live_.erase(it);
   if (live_.empty()) empty_.notify_all();
+}
+
+std::size_t session_registry::count_from(const std::string& remote_address) const {
+  std::lock_guard lock(mutex_);
+  auto it = per_address_.find(remote_address);
+  return it == per_address_.end() ? 0 : it->second;
 }
 
 std::vector<std::shared_ptr<ws_sink>> session_registry::snapshot() const {
   std::vector<std::shared_ptr<ws_sink>> sessions;
   std::lock_guard lock(mutex_);
   sessions.reserve(live_.size());
-  for (const auto& [ptr, weak] : live_)
-    if (auto s = weak.lock()) sessions.push_back(std::move(s));
+  for (const auto& [ptr, e] : live_)
+    if (auto s = e.session.lock()) sessions.push_back(std::move(s));
   return sessions;
 }
 

@@ -17,8 +17,10 @@ namespace roomcast::net {
 
 class session_registry {
  public:
-  void add(const std::shared_ptr<ws_sink>& session);
+  void add(const std::shared_ptr<ws_sink>& session, const std::string& remote_address);
   void remove(const ws_sink* session);
+  /// Live sessions from `remote_address`.
+  [[nodiscard]] std::size_t count_from(const std::string& remote_address) const;
   void close_all(std::uint16_t code, const std::string& reason);
   void abort_all();
   /// True when every session is gone before `timeout`.
@@ -30,7 +32,12 @@ class session_registry {
 
   mutable std::mutex mutex_;
   std::condition_variable empty_;
-  std::unordered_map<const ws_sink*, std::weak_ptr<ws_sink>> live_;
+  struct entry {
+    std::weak_ptr<ws_sink> session;
+    std::string remote_address;
+  };
+  std::unordered_map<const ws_sink*, entry> live_;
+  std::unordered_map<std::string, std::size_t> per_address_;
 };
 
 }  // namespace roomcast::net

@@ -5,12 +5,17 @@
 
 #include <boost/beast/websocket.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
 #include <mutex>
 #include <vector>
 
 namespace roomcast::net {
 
 namespace websocket = boost::beast::websocket;
+
+constexpr std::uint16_t protocol_close_try_again_later = 1013;
 
 namespace {
 
@@ -57,6 +62,7 @@ class ws_session_base : public ws_sink {
           if (offers_phoenix) res.set(http::field::sec_websocket_protocol, "phoenix");
         }));
     ws.read_message_max(limits_.max_frame_bytes);
+    ws.auto_fragment(false);  // one frame per message: fewer headers, fewer write steps
     ws.async_accept(request, beast::bind_front_handler(&ws_session_base::on_accept, self()));
   }
 
@@ -94,13 +100,25 @@ class ws_session_base : public ws_sink {
   Derived& derived() { return static_cast<Derived&>(*this); }
   std::shared_ptr<Derived> self() { return derived().shared_from_this(); }
 
+  void ack(std::size_t n) override {
+    // Credit: reading stopped at the window resumes once frames are finished.
+    auto before = unacked_.fetch_sub(n);
+    if (before >= limits_.read_window && read_paused_.exchange(false))
+      asio::post(derived().ws().get_executor(), [s = self()] { s->do_read(); });
+  }
+
   void abort() override {
-    asio::post(derived().ws().get_executor(), [s = self()] {
-      s->failed_ = true;
-      s->clear_queue();
-      beast::error_code ignored;
-      beast::get_lowest_layer(s->derived().ws()).close(ignored);
-    });
+    asio::post(derived().ws().get_executor(), [s = self()] { s->fail_socket(); });
+  }
+
+  /// The socket is unusable: close it, and make sure the actor hears of it even
+  /// when no read is pending to notice (reading pauses at the read window).
+  void fail_socket(beast::error_code ec = asio::error::connection_aborted) {
+    failed_ = true;
+    clear_queue();
+    beast::error_code ignored;
+    beast::get_lowest_layer(derived().ws()).close(ignored);
+    if (!read_pending_) notify_closed(ec);
   }
 
   // -- handshake and reads ---------------------------------------------------------------
@@ -121,11 +139,14 @@ class ws_session_base : public ws_sink {
   }
 
   void do_read() {
+    if (read_closed_ || failed_) return;
+    read_pending_ = true;
     derived().ws().async_read(buffer_,
                               beast::bind_front_handler(&ws_session_base::on_read, self()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
+    read_pending_ = false;
     if (ec) {
       notify_closed(ec);
       return;
@@ -134,10 +155,17 @@ class ws_session_base : public ws_sink {
       receiver_->on_frame(beast::buffers_to_string(buffer_.data()), derived().ws().got_binary());
     buffer_.consume(buffer_.size());
     buffer_.shrink_to_fit();  // an idle socket keeps no read buffer
-    do_read();
+    // Read on only while the actor has credit: a flooding client is slowed by TCP.
+    if (unacked_.fetch_add(1) + 1 < limits_.read_window) return do_read();
+    read_paused_ = true;
+    if (unacked_.load() < limits_.read_window && read_paused_.exchange(false)) do_read();
   }
 
   void notify_closed(beast::error_code ec) {
+    if (read_closed_) return;
+    read_closed_ = true;
+    if (ec == websocket::error::message_too_big)
+      util::counters::bump(limits_.counters->oversized_frames);
     std::uint16_t code = 1006;
     if (ec == websocket::error::closed) code = derived().ws().reason().code;
     else if (ec == websocket::error::message_too_big) code = 1009;
@@ -150,6 +178,7 @@ class ws_session_base : public ws_sink {
   void clear_queue() {
     std::vector<frame_ptr>().swap(queue_);
     queue_head_ = 0;
+    queued_bytes_ = 0;
   }
 
   // -- writes ------------------------------------------------------------------------------
@@ -166,19 +195,92 @@ class ws_session_base : public ws_sink {
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
       queue_head_ = 0;  // keep the written prefix from growing without end
     }
-    if (queue_.empty()) queue_.swap(batch);
-    else queue_.insert(queue_.end(), batch.begin(), batch.end());
+    for (auto& frame : batch) {
+      if (close_pending_ || closing_) break;
+      if (over_budget(frame->data.size()) && !make_room(*frame)) continue;
+      queued_bytes_ += frame->data.size();
+      queue_.push_back(std::move(frame));
+    }
     if (!writing_) do_write();
   }
 
+  // -- outbound budget ---------------------------------------------------------------------
+
+  /// Unsent bytes: queued here plus accepted by the coalescing layer.
+  [[nodiscard]] std::size_t backlog() {
+    return queued_bytes_ + derived().ws().next_layer().buffered_bytes();
+  }
+
+  /// A frame of `size` bytes would take a non-empty backlog over budget. (A single
+  /// frame larger than the budget still goes out when nothing else waits.)
+  bool over_budget(std::size_t size) {
+    auto queued = backlog();
+    return queued > 0 && queued + size > limits_.outbound_budget_bytes;
+  }
+
+  /// Applies `frame`'s overflow policy; true when it may be queued after all.
+  bool make_room(const outbound_frame& frame) {
+    switch (frame.policy) {
+      case overflow_policy::drop:
+        note_dropped(1);
+        return false;
+      case overflow_policy::drop_oldest: {
+        // Older droppable frames not yet handed to Beast make way, oldest first.
+        for (std::size_t i = unsent_begin(); i < queue_.size() && over_budget(frame.data.size()); ++i) {
+          auto& old = queue_[i];
+          if (!old || old->policy == overflow_policy::close) continue;
+          queued_bytes_ -= old->data.size();
+          old.reset();
+          note_dropped(1);
+        }
+        if (!over_budget(frame.data.size())) return true;
+        note_dropped(1);
+        return false;
+      }
+      case overflow_policy::close:
+        overflow_close();
+        return false;
+    }
+    return false;
+  }
+
+  /// Index of the first queued frame Beast has not taken yet.
+  [[nodiscard]] std::size_t unsent_begin() const { return queue_head_ + (writing_ ? 1 : 0); }
+
+  void note_dropped(std::uint64_t n) {
+    dropped_ += n;
+    util::counters::bump(limits_.counters->frames_dropped, n);
+  }
+
+  /// The client reads too slowly for a frame that must not be dropped: close with
+  /// 1013, and drop the connection if even the close cannot get through in time.
+  void overflow_close() {
+    if (close_pending_ || closing_) return;
+    util::counters::bump(limits_.counters->backpressure_closes);
+    for (std::size_t i = unsent_begin(); i < queue_.size(); ++i) queue_[i].reset();
+    queued_bytes_ = 0;
+    request_close(protocol_close_try_again_later, "client too slow: outbound backlog over budget");
+    close_deadline_ = std::make_unique<asio::steady_timer>(derived().ws().get_executor(),
+                                                           limits_.handshake_timeout);
+    close_deadline_->async_wait([s = self()](beast::error_code ec) {
+      if (!ec) s->abort();
+    });
+  }
+
   void do_write() {
+    while (queue_head_ < queue_.size() && !queue_[queue_head_]) ++queue_head_;  // dropped
     if (queue_head_ == queue_.size()) {
       clear_queue();  // idle: release the queue's memory
+      if (dropped_ > 0 && receiver_ && !close_pending_) {
+        receiver_->on_dropped(dropped_);  // told once, now that the backlog drained
+        dropped_ = 0;
+      }
       if (close_pending_ && !closing_) do_close();
       return;
     }
     writing_ = true;
     const auto& frame = *queue_[queue_head_];
+    queued_bytes_ -= frame.data.size();  // from here on the coalescing layer counts it
     derived().ws().binary(frame.binary);
     derived().ws().async_write(asio::buffer(frame.data),
                                beast::bind_front_handler(&ws_session_base::on_write, self()));
@@ -186,13 +288,7 @@ class ws_session_base : public ws_sink {
 
   void on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
-    if (ec) {
-      failed_ = true;
-      clear_queue();
-      beast::error_code ignored;
-      beast::get_lowest_layer(derived().ws()).close(ignored);
-      return;
-    }
+    if (ec) return fail_socket(ec);
     queue_[queue_head_++].reset();
     do_write();
   }
@@ -215,10 +311,7 @@ class ws_session_base : public ws_sink {
   }
 
   void on_close(beast::error_code ec) {
-    if (ec) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(derived().ws()).close(ignored);
-    }
+    if (ec) fail_socket(ec);
   }
 
   upgrade_plan plan_;
@@ -231,9 +324,17 @@ class ws_session_base : public ws_sink {
   std::vector<frame_ptr> inbox_;  // guarded by inbox_mutex_
   bool flush_posted_ = false;     // guarded by inbox_mutex_
 
+  std::atomic<std::size_t> unacked_{0};  // frames handed to the actor, not yet acked
+  std::atomic<bool> read_paused_{false};  // reading stopped at the read window
+
   // Strand-only state.
   std::vector<frame_ptr> queue_;  // frames [queue_head_, end) wait to be written
   std::size_t queue_head_ = 0;
+  std::size_t queued_bytes_ = 0;  // bytes of queued frames Beast has not taken yet
+  std::uint64_t dropped_ = 0;     // dropped since the client was last told
+  bool read_closed_ = false;
+  bool read_pending_ = false;
+  std::unique_ptr<asio::steady_timer> close_deadline_;  // only while closing a slow socket
   bool accepted_ = false;
   bool writing_ = false;
   bool close_pending_ = false;
@@ -263,12 +364,13 @@ class plain_ws_session : public ws_session_base<plain_ws_session>,
 
 void start_plain_ws_session(beast::tcp_stream stream, beast_request request, upgrade_plan plan,
                             const socket_limits& limits,
-                            std::shared_ptr<session_registry> registry) {
+                            std::shared_ptr<session_registry> registry,
+                            const std::string& remote_address) {
   auto session = std::make_shared<plain_ws_session>(stream.release_socket(), std::move(plan),
                                                     limits, registry);
   // Before the handshake: Beast writes the 101 response through the layer too.
   session->ws().next_layer().set_owner(session);
-  registry->add(session);
+  registry->add(session, remote_address);
   session->start(std::move(request));
 }
 

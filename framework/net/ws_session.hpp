@@ -14,6 +14,7 @@ namespace roomcast::net {
 /// through `plan.attach`. The session keeps itself alive while it has work.
 void start_plain_ws_session(beast::tcp_stream stream, beast_request request, upgrade_plan plan,
                             const socket_limits& limits,
-                            std::shared_ptr<session_registry> registry);
+                            std::shared_ptr<session_registry> registry,
+                            const std::string& remote_address);
 
 }  // namespace roomcast::net

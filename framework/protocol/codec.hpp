@@ -27,6 +27,9 @@ inline constexpr std::string_view close = "phx_close";
 inline constexpr std::string_view heartbeat = "heartbeat";
 inline constexpr std::string_view presence_state = "presence_state";
 inline constexpr std::string_view presence_diff = "presence_diff";
+/// Pushed on topic "phoenix" once a slow socket's backlog drained: {"count": N}
+/// frames were dropped by their channel's overflow policy.
+inline constexpr std::string_view frames_dropped = "frames_dropped";
 }  // namespace events
 
 inline constexpr std::string_view phoenix_topic = "phoenix";

@@ -20,6 +20,10 @@ inline constexpr std::string_view invalid_topic = "invalid topic";
 inline constexpr std::string_view join_crashed = "join crashed";
 inline constexpr std::string_view join_timeout = "join timeout";
 inline constexpr std::string_view binary_unsupported = "binary payloads not supported";
+// Backpressure and limits.
+inline constexpr std::string_view rate_limited = "rate_limited";
+inline constexpr std::string_view overloaded = "overloaded";
+inline constexpr std::string_view payload_too_large = "payload too large";
 }  // namespace reasons
 
 namespace close_codes {

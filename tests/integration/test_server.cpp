@@ -9,12 +9,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <thread>
 
 namespace roomcast::testing {
 
 namespace {
+
+std::atomic<bool> sleeping_room{false};  // test-only: lets a test see the room is busy
 
 const char* reason_name(leave_reason why) {
   switch (why) {
@@ -73,6 +76,12 @@ class room_channel final : public channel {
       return reply::ok();
     }
     if (event == "count") return reply::ok(json::object{{"members", member_count()}});
+    if (event == "sleep") {  // blocks the room, so that its mailbox fills up
+      sleeping_room = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      sleeping_room = false;
+      return reply::ok();
+    }
     return channel::on_event(event, payload, from);
   }
 
@@ -94,6 +103,8 @@ class private_channel final : public channel {
 };
 
 }  // namespace
+
+bool room_is_sleeping() { return sleeping_room; }
 
 void register_test_channels(server& srv) {
   srv.channel("echo:*", [](std::string_view) { return std::make_unique<echo_channel>(); });

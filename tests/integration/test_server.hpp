@@ -33,6 +33,9 @@ inline constexpr std::chrono::milliseconds wait_limit = 5s;
 ///  presence:* the built-in presence channel (roomcast::presence_channel).
 void register_test_channels(server& srv);
 
+/// True while a room:* channel is inside its "sleep" event.
+bool room_is_sleeping();
+
 /// Starts a server on 127.0.0.1:0 with the test channels.
 std::unique_ptr<server> start_test_server(server_options options = {});
 

@@ -12,6 +12,7 @@
 //   };
 //   server.channel("room:*", [](std::string_view) { return std::make_unique<chat_room>(); });
 
+#include "roomcast/backpressure.hpp"
 #include "roomcast/socket_info.hpp"
 
 #include <boost/json/object.hpp>
@@ -159,6 +160,13 @@ class channel {
   /// presence list) right after its join reply. Changes are broadcast as
   /// "presence_diff" either way, once something is tracked.
   [[nodiscard]] virtual bool uses_presence() const { return false; }
+
+  /// What happens to this channel's broadcasts and pushes when a member's socket
+  /// is over its outbound budget; nullopt: the server's default. Replies are
+  /// never dropped (a slow socket is closed instead).
+  [[nodiscard]] virtual std::optional<overflow_policy> outbound_policy() const {
+    return std::nullopt;
+  }
 
   /// Called by the room actor before any callback; not for application use.
   void bind(channel_context& context) noexcept { context_ = &context; }

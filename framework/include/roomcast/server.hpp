@@ -2,6 +2,7 @@
 // The Roomcast server: one listener (HTTP + WebSocket on one port), an I/O thread
 // pool running Beast, and a CAF actor system running the connection and room actors.
 
+#include "roomcast/backpressure.hpp"
 #include "roomcast/channel.hpp"
 #include "roomcast/http.hpp"
 #include "roomcast/raw.hpp"
@@ -39,6 +40,31 @@ struct server_options {
   /// diff as soon as the room has no more queued messages, so a burst of joins
   /// that is already waiting in the room's mailbox still becomes one diff.
   std::chrono::milliseconds presence_window{0};
+
+  // -- backpressure and limits (docs/protocol.md lists every error and close) -------
+
+  /// Unsent bytes a socket may have queued; past it the frame's policy applies.
+  std::size_t outbound_budget_bytes = 1 << 20;
+  /// Policy for broadcasts and pushes of channels that do not choose one.
+  overflow_policy overflow = overflow_policy::close;
+  /// Inbound frames read ahead of the connection actor; then TCP slows the client.
+  std::size_t read_window = 32;
+  /// Pushes per second per socket (token bucket; 0 = unlimited) and its burst
+  /// (0 = one second's worth). Excess pushes get "rate_limited".
+  double max_pushes_per_second = 0;
+  double push_burst = 0;
+  /// Push bytes per second per socket (0 = unlimited), same bucket rules.
+  double max_push_bytes_per_second = 0;
+  /// This many "rate_limited" answers within 10 s close the socket with 1008.
+  std::size_t rate_limit_strikes = 50;
+  /// A push whose frame is larger gets "payload too large".
+  std::size_t max_event_payload_bytes = 256 * 1024;
+  /// A room (or connection) with more queued messages answers pushes "overloaded".
+  std::size_t max_room_mailbox = 10'000;
+  std::size_t max_connection_mailbox = 10'000;
+  /// Open sockets per server (503 past it) and per remote address (429); 0 = no limit.
+  std::size_t max_connections = 0;
+  std::size_t max_connections_per_ip = 0;
 };
 
 /// Decision of the socket-level connect handler.
@@ -126,6 +152,9 @@ class server {
   /// {"metas": [...]} of `key` in `topic`, or nullopt.
   [[nodiscard]] std::optional<boost::json::object> presence_get(std::string_view topic,
                                                                 std::string_view key) const;
+
+  /// The counters of every drop, close and refusal so far.
+  [[nodiscard]] server_stats stats() const;
 
  private:
   struct impl;
