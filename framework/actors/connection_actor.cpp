@@ -267,8 +267,8 @@ void connection_actor::handle_join(message& msg) {
   slot.join_msg_ref = msg.ref;
   channels_.emplace(msg.topic, std::move(slot));
 
-  join_request req{msg.topic, join_ref, msg.ref, std::move(msg.payload), socket_,
-                   caf::actor_cast<caf::actor>(this)};
+  join_request req{msg.topic, join_ref,  msg.ref, std::move(msg.payload), socket_,
+                   caf::actor_cast<caf::actor>(this), sink_ ? sink_->backlog() : nullptr};
   // No CAF request timeout: a late answer must still arrive so that a join the
   // room accepted after we gave up is undone (see on_join_outcome).
   request(directory_, caf::infinite, join_atom::value, std::move(req))

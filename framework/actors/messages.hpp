@@ -53,6 +53,7 @@ struct join_request {
   boost::json::value params;
   socket_ptr socket;
   caf::actor connection;
+  net::gauge_ptr backlog;  ///< the socket's unsent bytes, for send_status estimates
 };
 
 /// The room's answer to a join; the encoded phx_reply goes to the socket.

@@ -25,9 +25,12 @@ room_actor::room_actor(caf::actor_config& cfg, std::string topic,
       directory_(std::move(directory)),
       presence_window_(settings.presence_window),
       settings_(std::move(settings)),
-      policy_(settings_.default_policy) {
-  if (handler_)
+      policy_(settings_.default_policy),
+      budget_(settings_.default_budget) {
+  if (handler_) {
     if (auto chosen = handler_->outbound_policy()) policy_ = *chosen;
+    if (auto chosen = handler_->outbound_budget()) budget_ = *chosen;
+  }
   std::random_device random;
   char prefix[24];
   std::snprintf(prefix, sizeof prefix, "F%08x%08x", random(), random());
@@ -130,7 +133,8 @@ void room_actor::handle_join(join_request& req) {
   }
   std::uint64_t id = ++next_member_id_;
   auto [it, inserted] = members_.emplace(
-      id, member_entry{member(id, req.join_ref, req.socket), req.connection, true, {}, {}});
+      id, member_entry{member(id, req.join_ref, req.socket), req.connection, true, {}, {},
+                       req.backlog});
   join_result result = join_result::refuse(protocol::reasons::join_crashed);
   if (!guarded("on_join", [&] { result = handler_->on_join(req.params, it->second.info); })) {
     refuse(json::object{{"reason", protocol::reasons::join_crashed}});
@@ -277,7 +281,7 @@ void room_actor::deliver_to(member_entry& entry, const net::frame_ptr& frame) {
   schedule_outbound();
 }
 
-void room_actor::fan_out(const net::frame_ptr& frame, const member* except) {
+broadcast_result room_actor::fan_out(const net::frame_ptr& frame, const member* except) {
   auto& batch = *batch_;
   if (except || !batch.skip.empty()) {
     batch.skip.resize(batch.frames.size(), 0);  // skip stays parallel to frames
@@ -285,6 +289,32 @@ void room_actor::fan_out(const net::frame_ptr& frame, const member* except) {
   }
   batch.frames.push_back(frame);
   schedule_outbound();
+  broadcast_result result;
+  for (const auto& [id, entry] : members_) {
+    if (entry.joining || (except && except->id() == id)) continue;
+    switch (estimate(entry, *frame)) {
+      case send_status::success: ++result.success; break;
+      case send_status::backpressure: ++result.backpressure; break;
+      case send_status::dropped: ++result.dropped; break;
+    }
+  }
+  return result;
+}
+
+send_status room_actor::estimate(const member_entry& entry,
+                                 const net::outbound_frame& frame) const {
+  if (!entry.backlog) return send_status::success;
+  if (entry.backlog->closing.load(std::memory_order_relaxed)) return send_status::dropped;
+  auto queued = entry.backlog->bytes.load(std::memory_order_relaxed);
+  if (queued == 0) return send_status::success;
+  auto budget = frame.budget ? frame.budget : settings_.default_budget;
+  if (queued + frame.data.size() <= budget || frame.policy == overflow_policy::drop_oldest)
+    return send_status::backpressure;  // waits (drop_oldest: older frames make way)
+  return send_status::dropped;         // dropped by its policy, or the socket closes
+}
+
+net::frame_ptr room_actor::channel_frame(std::string data, bool binary) const {
+  return net::make_frame(std::move(data), binary, policy_, budget_);
 }
 
 void room_actor::schedule_outbound() {
@@ -312,37 +342,42 @@ void room_actor::flush_outbound() {
       send(connection, batch_atom::value, shared, none, std::uint64_t{0});
 }
 
-void room_actor::broadcast(std::string_view event, const json::value& payload,
-                           const member* except) {
+broadcast_result room_actor::broadcast(std::string_view event, const json::value& payload,
+                                       const member* except) {
   // Broadcasts carry a null join_ref so that one encoded frame serves everyone.
-  fan_out(net::make_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_, event,
-                                                payload),
-                          false, policy_),
-          except);
+  return fan_out(channel_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_, event,
+                                                     payload),
+                               false),
+                 except);
 }
 
-void room_actor::broadcast_binary(std::string_view event, std::string_view bytes,
-                                  const member* except) {
-  fan_out(net::make_frame(protocol::encode_binary_broadcast(topic_, event, bytes), true, policy_),
-          except);
+broadcast_result room_actor::broadcast_binary(std::string_view event, std::string_view bytes,
+                                              const member* except) {
+  return fan_out(channel_frame(protocol::encode_binary_broadcast(topic_, event, bytes), true),
+                 except);
 }
 
-void room_actor::push(const member& to, std::string_view event, const json::value& payload) {
+send_status room_actor::push(const member& to, std::string_view event,
+                             const json::value& payload) {
   auto it = members_.find(to.id());
-  if (it == members_.end()) return;
-  deliver_to(it->second,
-             net::make_frame(protocol::encode_text(it->second.info.join_ref(), std::nullopt,
-                                                   topic_, event, payload),
-                             false, policy_));
+  if (it == members_.end()) return send_status::dropped;
+  auto frame = channel_frame(
+      protocol::encode_text(it->second.info.join_ref(), std::nullopt, topic_, event, payload),
+      false);
+  auto status = it->second.joining ? send_status::success : estimate(it->second, *frame);
+  deliver_to(it->second, frame);
+  return status;
 }
 
-void room_actor::push_binary(const member& to, std::string_view event, std::string_view bytes) {
+send_status room_actor::push_binary(const member& to, std::string_view event,
+                                    std::string_view bytes) {
   auto it = members_.find(to.id());
-  if (it == members_.end()) return;
-  deliver_to(it->second,
-             net::make_frame(protocol::encode_binary_push(it->second.info.join_ref(), topic_,
-                                                          event, bytes),
-                             true, policy_));
+  if (it == members_.end()) return send_status::dropped;
+  auto frame = channel_frame(
+      protocol::encode_binary_push(it->second.info.join_ref(), topic_, event, bytes), true);
+  auto status = it->second.joining ? send_status::success : estimate(it->second, *frame);
+  deliver_to(it->second, frame);
+  return status;
 }
 
 std::size_t room_actor::member_count() const {

@@ -27,6 +27,7 @@ namespace roomcast::actors {
 struct room_settings {
   std::chrono::milliseconds presence_window{0};
   overflow_policy default_policy = overflow_policy::close;
+  std::size_t default_budget = 1 << 20;
   std::size_t max_mailbox = 10'000;
   std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
 };
@@ -50,6 +51,7 @@ class room_actor : public caf::event_based_actor, private channel_context {
     bool joining = true;                  // reply not sent yet: frames wait
     std::vector<net::frame_ptr> deferred;
     std::optional<std::string> presence_key;  // tracked under this key
+    net::gauge_ptr backlog;                   // its socket's unsent bytes
   };
 
   struct timer_entry {
@@ -69,12 +71,13 @@ class room_actor : public caf::event_based_actor, private channel_context {
 
   // -- channel_context ------------------------------------------------------------------
   const std::string& topic() const override { return topic_; }
-  void broadcast(std::string_view event, const json::value& payload,
-                 const member* except) override;
-  void broadcast_binary(std::string_view event, std::string_view bytes,
-                        const member* except) override;
-  void push(const member& to, std::string_view event, const json::value& payload) override;
-  void push_binary(const member& to, std::string_view event, std::string_view bytes) override;
+  broadcast_result broadcast(std::string_view event, const json::value& payload,
+                             const member* except) override;
+  broadcast_result broadcast_binary(std::string_view event, std::string_view bytes,
+                                    const member* except) override;
+  send_status push(const member& to, std::string_view event, const json::value& payload) override;
+  send_status push_binary(const member& to, std::string_view event,
+                          std::string_view bytes) override;
   timer_id start_timer(std::chrono::milliseconds delay, bool repeat,
                        std::function<void()> fn) override;
   bool cancel_timer(timer_id id) override;
@@ -91,7 +94,10 @@ class room_actor : public caf::event_based_actor, private channel_context {
   // Frames are collected while the mailbox has work and sent by flush_outbound():
   // one message per member per batch, whatever number of broadcasts it holds.
   void deliver_to(member_entry& entry, const net::frame_ptr& frame);
-  void fan_out(const net::frame_ptr& frame, const member* except);
+  broadcast_result fan_out(const net::frame_ptr& frame, const member* except);
+  /// What will become of `frame` at this member's socket, judged by its backlog.
+  [[nodiscard]] send_status estimate(const member_entry& entry, const net::outbound_frame& frame) const;
+  net::frame_ptr channel_frame(std::string data, bool binary) const;
   void schedule_outbound();
   /// Sends what was collected. Called before anything that must not overtake it
   /// (a join, a leave, presence frames sent directly, the room stopping).
@@ -136,6 +142,7 @@ class room_actor : public caf::event_based_actor, private channel_context {
   std::chrono::milliseconds presence_window_;
   room_settings settings_;
   overflow_policy policy_;  // for the channel's broadcasts and pushes
+  std::size_t budget_;      // and their backlog limit
   bool diff_flush_scheduled_ = false;
   bool state_flush_scheduled_ = false;
   std::vector<std::uint64_t> awaiting_state_;  // joined, presence_state not sent yet

@@ -27,6 +27,7 @@ topic_directory::room_slot* topic_directory::room_for(const std::string& topic, 
     if (!handler) return nullptr;
   }
   room_settings settings{runtime_->options.presence_window, runtime_->options.overflow,
+                         runtime_->options.outbound_budget_bytes,
                          runtime_->options.max_room_mailbox, runtime_->counters};
   auto room = spawn<room_actor>(topic, std::move(handler), caf::actor_cast<caf::actor>(this),
                                 std::move(settings));

@@ -5,6 +5,8 @@
 
 #include "roomcast/backpressure.hpp"
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -18,14 +20,25 @@ struct outbound_frame {
   std::string data;
   bool binary = false;
   overflow_policy policy = overflow_policy::close;  ///< when the socket is over budget
+  std::size_t budget = 0;  ///< backlog limit for this frame; 0: the socket's default
 };
 
 using frame_ptr = std::shared_ptr<const outbound_frame>;
 
 inline frame_ptr make_frame(std::string data, bool binary = false,
-                            overflow_policy policy = overflow_policy::close) {
-  return std::make_shared<const outbound_frame>(outbound_frame{std::move(data), binary, policy});
+                            overflow_policy policy = overflow_policy::close,
+                            std::size_t budget = 0) {
+  return std::make_shared<const outbound_frame>(
+      outbound_frame{std::move(data), binary, policy, budget});
 }
+
+/// A socket's unsent bytes, published by its session for the rooms that send to
+/// it (read without locks; an estimate by nature).
+struct backlog_gauge {
+  std::atomic<std::size_t> bytes{0};
+  std::atomic<bool> closing{false};  ///< being closed: nothing more will be written
+};
+using gauge_ptr = std::shared_ptr<const backlog_gauge>;
 
 /// The socket, as its connection actor sees it. All methods are thread-safe.
 class ws_sink {
@@ -39,6 +52,8 @@ class ws_sink {
   virtual void close(std::uint16_t code, std::string reason) = 0;
   /// Drops the TCP connection at once, without a closing handshake.
   virtual void abort() = 0;
+  /// The session's published backlog.
+  [[nodiscard]] virtual gauge_ptr backlog() const = 0;
   /// The receiver finished `n` inbound frames: the session may read that many more
   /// (it reads only while fewer than its read window are unfinished).
   virtual void ack(std::size_t n) = 0;

@@ -100,6 +100,8 @@ class ws_session_base : public ws_sink {
   Derived& derived() { return static_cast<Derived&>(*this); }
   std::shared_ptr<Derived> self() { return derived().shared_from_this(); }
 
+  gauge_ptr backlog() const override { return gauge_; }
+
   void ack(std::size_t n) override {
     // Credit: reading stopped at the window resumes once frames are finished.
     auto before = unacked_.fetch_sub(n);
@@ -115,6 +117,7 @@ class ws_session_base : public ws_sink {
   /// when no read is pending to notice (reading pauses at the read window).
   void fail_socket(beast::error_code ec = asio::error::connection_aborted) {
     failed_ = true;
+    gauge_->closing = true;
     clear_queue();
     beast::error_code ignored;
     beast::get_lowest_layer(derived().ws()).close(ignored);
@@ -197,25 +200,31 @@ class ws_session_base : public ws_sink {
     }
     for (auto& frame : batch) {
       if (close_pending_ || closing_) break;
-      if (over_budget(frame->data.size()) && !make_room(*frame)) continue;
+      if (over_budget(*frame) && !make_room(*frame)) continue;
       queued_bytes_ += frame->data.size();
       queue_.push_back(std::move(frame));
     }
     if (!writing_) do_write();
+    publish_backlog();
+  }
+
+  void publish_backlog() {
+    gauge_->bytes.store(unsent_bytes(), std::memory_order_relaxed);
   }
 
   // -- outbound budget ---------------------------------------------------------------------
 
   /// Unsent bytes: queued here plus accepted by the coalescing layer.
-  [[nodiscard]] std::size_t backlog() {
-    return queued_bytes_ + derived().ws().next_layer().buffered_bytes();
+  [[nodiscard]] std::size_t unsent_bytes() const {
+    return queued_bytes_ + const_cast<ws_session_base*>(this)->derived().ws().next_layer().buffered_bytes();
   }
 
   /// A frame of `size` bytes would take a non-empty backlog over budget. (A single
   /// frame larger than the budget still goes out when nothing else waits.)
-  bool over_budget(std::size_t size) {
-    auto queued = backlog();
-    return queued > 0 && queued + size > limits_.outbound_budget_bytes;
+  bool over_budget(const outbound_frame& frame) const {
+    auto queued = unsent_bytes();
+    auto budget = frame.budget ? frame.budget : limits_.outbound_budget_bytes;
+    return queued > 0 && queued + frame.data.size() > budget;
   }
 
   /// Applies `frame`'s overflow policy; true when it may be queued after all.
@@ -226,14 +235,14 @@ class ws_session_base : public ws_sink {
         return false;
       case overflow_policy::drop_oldest: {
         // Older droppable frames not yet handed to Beast make way, oldest first.
-        for (std::size_t i = unsent_begin(); i < queue_.size() && over_budget(frame.data.size()); ++i) {
+        for (std::size_t i = unsent_begin(); i < queue_.size() && over_budget(frame); ++i) {
           auto& old = queue_[i];
           if (!old || old->policy == overflow_policy::close) continue;
           queued_bytes_ -= old->data.size();
           old.reset();
           note_dropped(1);
         }
-        if (!over_budget(frame.data.size())) return true;
+        if (!over_budget(frame)) return true;
         note_dropped(1);
         return false;
       }
@@ -257,6 +266,7 @@ class ws_session_base : public ws_sink {
   void overflow_close() {
     if (close_pending_ || closing_) return;
     util::counters::bump(limits_.counters->backpressure_closes);
+    gauge_->closing = true;
     for (std::size_t i = unsent_begin(); i < queue_.size(); ++i) queue_[i].reset();
     queued_bytes_ = 0;
     request_close(protocol_close_try_again_later, "client too slow: outbound backlog over budget");
@@ -281,6 +291,7 @@ class ws_session_base : public ws_sink {
     writing_ = true;
     const auto& frame = *queue_[queue_head_];
     queued_bytes_ -= frame.data.size();  // from here on the coalescing layer counts it
+    publish_backlog();
     derived().ws().binary(frame.binary);
     derived().ws().async_write(asio::buffer(frame.data),
                                beast::bind_front_handler(&ws_session_base::on_write, self()));
@@ -324,6 +335,7 @@ class ws_session_base : public ws_sink {
   std::vector<frame_ptr> inbox_;  // guarded by inbox_mutex_
   bool flush_posted_ = false;     // guarded by inbox_mutex_
 
+  std::shared_ptr<backlog_gauge> gauge_ = std::make_shared<backlog_gauge>();
   std::atomic<std::size_t> unacked_{0};  // frames handed to the actor, not yet acked
   std::atomic<bool> read_paused_{false};  // reading stopped at the read window
 

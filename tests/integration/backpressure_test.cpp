@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -157,31 +159,32 @@ struct slow_reader_result {
 /// broadcasts of `size` bytes (all of which it must receive); then the slow
 /// client reads whatever reached it.
 slow_reader_result run_slow_reader(server& srv, const std::string& topic, std::size_t count,
-                                   std::size_t size) {
+                                   std::size_t size, std::size_t window = 10) {
   // A default receive buffer: the kernel holds up to ~10 MB for a non-reader
   // (a tiny one would make the late reading crawl), so send well past that.
   raw_ws slow(srv.port(), "/socket/websocket?vsn=2.0.0");
   slow.send_text(join_frame(topic));
   auto fast = connect(srv);
   join_ok(*fast, topic);
-  // Ten at a time: a reply follows the broadcasts before it, so the fast member's
-  // backlog stays far below the budget while the slow one's grows past it.
+  // `window` at a time: a reply follows the broadcasts before it, so the fast
+  // member's backlog stays below the budget while the slow one's grows past it.
   std::size_t seen = 0;
-  for (std::size_t sent = 0; sent < count; sent += 10) {
-      std::vector<std::future<reply_message>> replies;
-    for (std::size_t i = sent; i < std::min(count, sent + 10); ++i)
+  for (std::size_t sent = 0; sent < count; sent += window) {
+    std::vector<std::future<reply_message>> replies;
+    for (std::size_t i = sent; i < std::min(count, sent + window); ++i)
       replies.push_back(fast->push(topic, "shout",
                                    json::object{{"n", i}, {"pad", std::string(size, 'p')}}));
     for (auto& f : replies) EXPECT_TRUE(await(std::move(f)).ok());
-    for (; seen < std::min(count, sent + 10); ++seen) {
+    for (; seen < std::min(count, sent + window); ++seen) {
       auto m = fast->wait_for(topic, "shout", wait_limit);
       EXPECT_TRUE(m) << "the fast member missed broadcast " << seen;
       if (!m) return {};
       EXPECT_EQ(m->payload.at("n").as_int64(), static_cast<std::int64_t>(seen)) << "in order";
     }
   }
+  // Read until quiet; one frames_dropped notice per episode of drops.
   slow_reader_result r;
-  while (auto f = slow.read_frame(3s)) {
+  while (auto f = slow.read_frame(1s)) {
     if (f->opcode != 1) continue;
     auto v = json::parse(f->payload);
     const auto& event = v.at(3).as_string();
@@ -189,8 +192,7 @@ slow_reader_result run_slow_reader(server& srv, const std::string& topic, std::s
       ++r.received;
       r.last_seen = std::max(r.last_seen, v.at(4).at("n").as_int64());
     } else if (event == "frames_dropped") {
-      r.told_dropped = static_cast<std::uint64_t>(v.at(4).at("count").as_int64());
-      break;
+      r.told_dropped += static_cast<std::uint64_t>(v.at(4).at("count").as_int64());
     }
   }
   r.closed = slow.closed();
@@ -233,6 +235,60 @@ TEST(SlowReader, DropOldestKeepsTheNewest) {
   EXPECT_GT(r.told_dropped, 0u);
   EXPECT_EQ(r.received + r.told_dropped, count);
   EXPECT_EQ(r.last_seen, static_cast<std::int64_t>(count - 1)) << "the newest survives";
+}
+
+TEST(SlowReader, ChannelBudgetAndPolicyOverrideTheServerDefaults) {
+  auto srv = start_test_server();  // server default: 1 MiB budget, close
+  // One at a time: the channel's own budget (64 KiB) must hold the fast member too.
+  auto r = run_slow_reader(*srv, "small:lobby", 1500, 20'000, 1);
+  EXPECT_FALSE(r.closed);
+  EXPECT_GT(r.told_dropped, 0u);
+  EXPECT_EQ(r.received + r.told_dropped, 1500u);
+  EXPECT_EQ(srv->stats().backpressure_closes, 0u);
+}
+
+TEST(SendStatus, BroadcastReportsWhatBecameOfEachMember) {
+  server_options o;
+  o.overflow = overflow_policy::drop;
+  o.outbound_budget_bytes = 256 * 1024;
+  auto srv = start_test_server(o);
+  raw_ws slow(srv->port(), "/socket/websocket?vsn=2.0.0");  // joins, then never reads
+  slow.send_text(join_frame("room:status"));
+  auto fast = connect(*srv);
+  join_ok(*fast, "room:status");
+  auto first = await(fast->push("room:status", "blast", json::object{{"n", 1}, {"size", 10}}));
+  EXPECT_EQ(first.response.at("success").as_int64() + first.response.at("backpressure").as_int64(), 2)
+      << "idle sockets take it: " << json::serialize(first.response);
+  bool saw_dropped = false;
+  for (int round = 0; round < 400 && !saw_dropped; ++round) {
+    auto r = await(fast->push("room:status", "blast", json::object{{"n", 5}, {"size", 50'000}}));
+    const auto& v = r.response.as_object();
+    EXPECT_EQ(v.at("success").as_int64() + v.at("backpressure").as_int64() + v.at("dropped").as_int64(),
+              2);
+    saw_dropped = v.at("dropped").as_int64() >= 1;
+    while (fast->wait_for("room:status", "blast", 0ms)) {
+    }
+  }
+  EXPECT_TRUE(saw_dropped) << "the slow member's backlog passed the budget: dropped";
+  EXPECT_GT(srv->stats().frames_dropped, 0u);
+}
+
+TEST(Limits, HandshakeTimeoutDropsSilentConnections) {
+  server_options o;
+  o.handshake_timeout = 200ms;
+  auto srv = start_test_server(o);
+  int fd = loopback_connect(srv->port());
+  ASSERT_GE(fd, 0);
+  ::send(fd, "GET /socket/websocket HTTP/1.1\r\n", 33, MSG_NOSIGNAL);  // and then nothing
+  char byte;
+  auto t0 = std::chrono::steady_clock::now();
+  auto n = ::recv(fd, &byte, 1, 0);  // 5 s receive timeout set by loopback_connect
+  auto waited = std::chrono::steady_clock::now() - t0;
+  ::close(fd);
+  EXPECT_EQ(n, 0) << "the server closed the connection";
+  EXPECT_LT(waited, 3s);
+  auto c = connect(*srv);  // and serves others as usual
+  join_ok(*c, "echo:after-timeout");
 }
 
 // -- the server binary under load: memory stays bounded ---------------------------------------

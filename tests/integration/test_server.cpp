@@ -76,6 +76,16 @@ class room_channel final : public channel {
       return reply::ok();
     }
     if (event == "count") return reply::ok(json::object{{"members", member_count()}});
+    if (event == "blast") {  // n broadcasts of size bytes; reports the last one's outcome
+      broadcast_result last;
+      auto n = payload.at("n").as_int64();
+      std::string pad(static_cast<std::size_t>(payload.at("size").as_int64()), 'b');
+      for (std::int64_t i = 0; i < n; ++i)
+        last = broadcast("blast", json::object{{"i", i}, {"pad", pad}});
+      return reply::ok(json::object{{"success", last.success},
+                                    {"backpressure", last.backpressure},
+                                    {"dropped", last.dropped}});
+    }
     if (event == "sleep") {  // blocks the room, so that its mailbox fills up
       sleeping_room = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -95,6 +105,18 @@ class room_channel final : public channel {
   timer_id tick_timer_ = 0;
 };
 
+/// Chat-like, but its broadcasts are droppable past a small budget of their own.
+class small_budget_channel final : public channel {
+ public:
+  join_result on_join(const json::value&, const member&) override { return join_result::accept(); }
+  reply on_event(std::string_view event, const json::value& payload, const member&) override {
+    broadcast(event, payload);
+    return reply::ok();
+  }
+  std::optional<overflow_policy> outbound_policy() const override { return overflow_policy::drop; }
+  std::optional<std::size_t> outbound_budget() const override { return 64 * 1024; }
+};
+
 class private_channel final : public channel {
  public:
   join_result on_join(const json::value&, const member&) override {
@@ -110,6 +132,7 @@ void register_test_channels(server& srv) {
   srv.channel("echo:*", [](std::string_view) { return std::make_unique<echo_channel>(); });
   srv.channel("room:*", [](std::string_view) { return std::make_unique<room_channel>(); });
   srv.channel("private:*", [](std::string_view) { return std::make_unique<private_channel>(); });
+  srv.channel("small:*", [](std::string_view) { return std::make_unique<small_budget_channel>(); });
   srv.channel("presence:*", [](std::string_view) { return std::make_unique<presence_channel>(); });
 }
 

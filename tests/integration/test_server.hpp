@@ -26,10 +26,14 @@ inline constexpr std::chrono::milliseconds wait_limit = 5s;
 ///             room instance. Events: "shout" (broadcast), "shout_others"
 ///             (broadcast_from), "whisper" (push to the sender), "crash" (throws),
 ///             "silent" (no reply), "later" (broadcast "later" after 20 ms),
-///             "ticks" (broadcast "tick" {n} every 10 ms, 3 times, then "ticks_done").
+///             "ticks" (broadcast "tick" {n} every 10 ms, 3 times, then "ticks_done"),
+///             "blast" {n, size} (n broadcasts; replies with the last broadcast_result),
+///             "sleep" (blocks the room for 300 ms).
 ///             Any other event: the default ("unknown event"). A member who leaves
 ///             is announced to the others as "left" {"socket": id, "why": reason}.
 ///  private:*  refuses every join with "unauthorized".
+///  small:*    every pushed event is broadcast and answered ok; its broadcasts are
+///             dropped (policy drop) past a 64 KiB backlog of their own.
 ///  presence:* the built-in presence channel (roomcast::presence_channel).
 void register_test_channels(server& srv);
 

@@ -2,6 +2,7 @@
 // Backpressure vocabulary: what happens to a frame when its socket's outbound
 // backlog is over budget, and the counters of every drop, close and refusal.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace roomcast {
@@ -12,6 +13,19 @@ enum class overflow_policy : std::uint8_t {
   close,        ///< close the socket: 1013 "client too slow" (replies always use this)
   drop,         ///< drop this frame; the client is told how many it missed
   drop_oldest,  ///< drop older droppable frames still queued (state snapshots)
+};
+
+/// What push() and send() report, like uWebSockets: the frame went out to an
+/// idle socket, waits behind unsent frames, or will not be delivered (dropped by
+/// its policy, or the socket is being closed for being too slow). An estimate:
+/// the socket may drain or fill up while the frame is on its way.
+enum class send_status : std::uint8_t { success, backpressure, dropped };
+
+/// What broadcast() reports: how many members got each outcome.
+struct broadcast_result {
+  std::size_t success = 0;
+  std::size_t backpressure = 0;
+  std::size_t dropped = 0;
 };
 
 /// A snapshot of the server's counters (server::stats()).

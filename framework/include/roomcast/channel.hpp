@@ -120,12 +120,14 @@ class channel_context {
  public:
   virtual ~channel_context() = default;
   [[nodiscard]] virtual const std::string& topic() const = 0;
-  virtual void broadcast(std::string_view event, const json::value& payload,
-                         const member* except) = 0;
-  virtual void broadcast_binary(std::string_view event, std::string_view bytes,
-                                const member* except) = 0;
-  virtual void push(const member& to, std::string_view event, const json::value& payload) = 0;
-  virtual void push_binary(const member& to, std::string_view event, std::string_view bytes) = 0;
+  virtual broadcast_result broadcast(std::string_view event, const json::value& payload,
+                                     const member* except) = 0;
+  virtual broadcast_result broadcast_binary(std::string_view event, std::string_view bytes,
+                                            const member* except) = 0;
+  virtual send_status push(const member& to, std::string_view event,
+                           const json::value& payload) = 0;
+  virtual send_status push_binary(const member& to, std::string_view event,
+                                  std::string_view bytes) = 0;
   virtual timer_id start_timer(std::chrono::milliseconds delay, bool repeat,
                                std::function<void()> fn) = 0;
   virtual bool cancel_timer(timer_id id) = 0;
@@ -167,6 +169,12 @@ class channel {
   [[nodiscard]] virtual std::optional<overflow_policy> outbound_policy() const {
     return std::nullopt;
   }
+  /// The unsent backlog past which this channel's broadcasts and pushes meet
+  /// their policy; nullopt: server_options::outbound_budget_bytes. (A game can
+  /// drop stale snapshots early while chat messages may wait longer.)
+  [[nodiscard]] virtual std::optional<std::size_t> outbound_budget() const {
+    return std::nullopt;
+  }
 
   /// Called by the room actor before any callback; not for application use.
   void bind(channel_context& context) noexcept { context_ = &context; }
@@ -175,22 +183,25 @@ class channel {
   [[nodiscard]] const std::string& topic() const { return context_->topic(); }
 
   /// Sends `event` to every member; the frame is encoded once for all of them.
-  void broadcast(std::string_view event, const json::value& payload) {
-    context_->broadcast(event, payload, nullptr);
+  /// Reports how many members' sockets took it at once, had a backlog, or will
+  /// not get it (see send_status).
+  broadcast_result broadcast(std::string_view event, const json::value& payload) {
+    return context_->broadcast(event, payload, nullptr);
   }
   /// Sends `event` to every member except `sender`.
-  void broadcast_from(const member& sender, std::string_view event, const json::value& payload) {
-    context_->broadcast(event, payload, &sender);
+  broadcast_result broadcast_from(const member& sender, std::string_view event,
+                                  const json::value& payload) {
+    return context_->broadcast(event, payload, &sender);
   }
-  void broadcast_binary(std::string_view event, std::string_view bytes) {
-    context_->broadcast_binary(event, bytes, nullptr);
+  broadcast_result broadcast_binary(std::string_view event, std::string_view bytes) {
+    return context_->broadcast_binary(event, bytes, nullptr);
   }
   /// Sends `event` to one member only.
-  void push(const member& to, std::string_view event, const json::value& payload) {
-    context_->push(to, event, payload);
+  send_status push(const member& to, std::string_view event, const json::value& payload) {
+    return context_->push(to, event, payload);
   }
-  void push_binary(const member& to, std::string_view event, std::string_view bytes) {
-    context_->push_binary(to, event, bytes);
+  send_status push_binary(const member& to, std::string_view event, std::string_view bytes) {
+    return context_->push_binary(to, event, bytes);
   }
   /// Runs `fn` once after `delay` inside the room actor. Cancellable.
   timer_id send_after(std::chrono::milliseconds delay, std::function<void()> fn) {
