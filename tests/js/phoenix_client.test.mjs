@@ -13,6 +13,7 @@ import { Socket } from 'phoenix';
 import WebSocket from 'ws';
 import {
   HOST, withTimeout, deferred, startServer, startServerOnPort, killAllServers,
+  replyOf,
 } from './server.mjs';
 
 const WAIT_MS = 5_000; // bound for any single awaited event
@@ -41,15 +42,6 @@ function disconnect(socket) {
   return new Promise((resolve) => socket.disconnect(() => resolve()));
 }
 
-/** Resolves with the response of a push's `ok` reply; rejects on `error` or `timeout`. */
-function replyOf(push, what) {
-  return withTimeout(new Promise((resolve, reject) => {
-    push
-      .receive('ok', resolve)
-      .receive('error', (resp) => reject(new Error(`${what}: error reply ${JSON.stringify(resp)}`)))
-      .receive('timeout', () => reject(new Error(`${what}: push timeout`)));
-  }), WAIT_MS, what);
-}
 
 function joinOk(channel) {
   return replyOf(channel.join(), `join ${channel.topic}`);

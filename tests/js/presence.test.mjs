@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Socket, Presence } from 'phoenix';
 import WebSocket from 'ws';
-import { HOST, withTimeout, deferred, startServer, killAllServers } from './server.mjs';
+import { HOST, withTimeout, deferred, startServer, killAllServers, replyOf } from './server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, 'presence_child.mjs');
@@ -55,15 +55,6 @@ function disconnect(socket) {
   return new Promise((resolve) => socket.disconnect(() => resolve()));
 }
 
-/** Resolves with the response of a push's `ok` reply; rejects on `error` or `timeout`. */
-function replyOf(push, what) {
-  return withTimeout(new Promise((resolve, reject) => {
-    push
-      .receive('ok', resolve)
-      .receive('error', (resp) => reject(new Error(`${what}: error reply ${JSON.stringify(resp)}`)))
-      .receive('timeout', () => reject(new Error(`${what}: push timeout`)));
-  }), WAIT_MS, what);
-}
 
 /** Resolves with the response of a push's `error` reply; rejects on `ok` or `timeout`. */
 function errorOf(push, what) {

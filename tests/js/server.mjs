@@ -125,3 +125,14 @@ export async function startServerOnPort(port, args = [], attempts = 8) {
   }
   throw lastErr;
 }
+
+/** Resolves with the response of a push's `ok` reply; rejects on `error`, `timeout`
+ * or after `ms`. */
+export function replyOf(push, what, ms = 5_000) {
+  return withTimeout(new Promise((resolve, reject) => {
+    push
+      .receive('ok', resolve)
+      .receive('error', (resp) => reject(new Error(`${what}: error reply ${JSON.stringify(resp)}`)))
+      .receive('timeout', () => reject(new Error(`${what}: push timeout`)));
+  }), ms, what);
+}
