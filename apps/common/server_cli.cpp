@@ -17,7 +17,9 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   long heartbeat_ms = static_cast<long>(options.heartbeat_timeout.count());
   long presence_window_ms = static_cast<long>(options.presence_window.count());
   long handshake_ms = static_cast<long>(options.handshake_timeout.count());
-  std::string overflow = "close";
+  std::string overflow = options.overflow == overflow_policy::drop          ? "drop"
+                         : options.overflow == overflow_policy::drop_oldest ? "drop_oldest"
+                                                                            : "close";
   desc.add_options()
       ("help,h", "show this help")
       ("host", po::value<std::string>(&options.host)->default_value(options.host),

@@ -9,9 +9,9 @@
 
 namespace roomcast::cli {
 
-/// Parses --host, --port, --heartbeat-timeout-ms, --io-threads, --actor-threads,
-/// --max-frame-bytes into `options`. Prints usage and returns an exit code on
-/// --help or a bad argument; nullopt to go on.
+/// Parses the command line into `options` (its values are the defaults; see
+/// docs/configuration.md or --help for every flag). Prints usage and returns an
+/// exit code on --help or a bad argument; nullopt to go on.
 std::optional<int> parse(int argc, char** argv, const std::string& program, server_options& options);
 
 /// Starts `srv`, prints "listening on http://HOST:PORT" (and flushes), then runs

@@ -66,8 +66,10 @@ connection_actor::connection_actor(caf::actor_config& cfg, std::shared_ptr<net::
       push_rate_(runtime_->options.max_pushes_per_second,
                  runtime_->options.push_burst > 0 ? runtime_->options.push_burst
                                                   : runtime_->options.max_pushes_per_second),
+      // The byte bucket banks at least one largest allowed push, so that one can pass.
       push_bytes_(runtime_->options.max_push_bytes_per_second,
-                  runtime_->options.max_push_bytes_per_second) {
+                  std::max(runtime_->options.max_push_bytes_per_second,
+                           static_cast<double>(runtime_->options.max_event_payload_bytes))) {
   limits_.max_json_depth = runtime_->options.max_json_depth;
   auto timeout = runtime_->options.heartbeat_timeout;
   heartbeat_check_interval_ = std::clamp(timeout / 4, std::chrono::milliseconds(10),
@@ -219,15 +221,19 @@ bool connection_actor::admit_push(const message& msg, std::size_t frame_bytes) {
     return false;
   }
   auto now = std::chrono::steady_clock::now();
-  if (push_rate_.take(1, now) && push_bytes_.take(static_cast<double>(frame_bytes), now))
+  auto bytes = static_cast<double>(frame_bytes);
+  if (push_rate_.can_take(1, now) && push_bytes_.can_take(bytes, now)) {
+    push_rate_.take(1, now);  // both or neither
+    push_bytes_.take(bytes, now);
     return true;
+  }
   util::counters::bump(counters.rate_limited_pushes);
   reply_error(msg.join_ref, msg.ref, msg.topic, reasons::rate_limited);
   // Sustained abuse: too many refusals within 10 s closes the socket.
   strikes_.push_back(now);
   while (!strikes_.empty() && now - strikes_.front() > std::chrono::seconds(10))
     strikes_.pop_front();
-  if (strikes_.size() >= opts.rate_limit_strikes) {
+  if (opts.rate_limit_strikes > 0 && strikes_.size() >= opts.rate_limit_strikes) {
     util::counters::bump(counters.rate_limit_closes);
     log::warn("connection", "closing a socket that keeps exceeding its rate limit",
               {{"socket", socket_->id}});

@@ -167,6 +167,8 @@ class ws_session_base : public ws_sink {
   void notify_closed(beast::error_code ec) {
     if (read_closed_) return;
     read_closed_ = true;
+    gauge_->closing = true;
+    if (close_deadline_) close_deadline_->cancel();  // closed: nothing left to force
     if (ec == websocket::error::message_too_big)
       util::counters::bump(limits_.counters->oversized_frames);
     std::uint16_t code = 1006;
@@ -281,6 +283,7 @@ class ws_session_base : public ws_sink {
     while (queue_head_ < queue_.size() && !queue_[queue_head_]) ++queue_head_;  // dropped
     if (queue_head_ == queue_.size()) {
       clear_queue();  // idle: release the queue's memory
+      publish_backlog();
       if (dropped_ > 0 && receiver_ && !close_pending_) {
         receiver_->on_dropped(dropped_);  // told once, now that the backlog drained
         dropped_ = 0;

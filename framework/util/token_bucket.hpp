@@ -24,6 +24,13 @@ class token_bucket {
     return true;
   }
 
+  /// Whether `n` tokens could be taken now (nothing is taken).
+  [[nodiscard]] bool can_take(double n, clock::time_point now = clock::now()) {
+    if (rate_ <= 0) return true;
+    refill(now);
+    return tokens_ >= n;
+  }
+
   [[nodiscard]] bool unlimited() const noexcept { return rate_ <= 0; }
 
  private:

@@ -33,6 +33,16 @@ TEST(TokenBucket, WeightedTakesAreAllOrNothing) {
   EXPECT_TRUE(bytes.take(400, t0)) << "nothing was taken by the refused take";
 }
 
+TEST(TokenBucket, CanTakeTakesNothing) {
+  auto t0 = token_bucket::clock::time_point{};
+  token_bucket bucket(10, 2, t0);
+  EXPECT_TRUE(bucket.can_take(2, t0));
+  EXPECT_TRUE(bucket.can_take(2, t0));
+  EXPECT_FALSE(bucket.can_take(3, t0));
+  EXPECT_TRUE(bucket.take(2, t0));
+  EXPECT_FALSE(bucket.can_take(1, t0));
+}
+
 TEST(TokenBucket, ZeroRateIsUnlimited) {
   token_bucket bucket(0, 0);
   EXPECT_TRUE(bucket.unlimited());

@@ -53,9 +53,11 @@ struct server_options {
   /// (0 = one second's worth). Excess pushes get "rate_limited".
   double max_pushes_per_second = 0;
   double push_burst = 0;
-  /// Push bytes per second per socket (0 = unlimited), same bucket rules.
+  /// Push bytes per second per socket (0 = unlimited); its bucket banks at least
+  /// max_event_payload_bytes, so that one largest push can always pass.
   double max_push_bytes_per_second = 0;
-  /// This many "rate_limited" answers within 10 s close the socket with 1008.
+  /// This many "rate_limited" answers within 10 s close the socket with 1008
+  /// (0 = never close).
   std::size_t rate_limit_strikes = 50;
   /// A push whose frame is larger gets "payload too large".
   std::size_t max_event_payload_bytes = 256 * 1024;
