@@ -33,8 +33,14 @@ const json::value& empty_object() {
 class connection_actor::raw_adapter : public raw_socket {
  public:
   explicit raw_adapter(connection_actor& self) : self_(self) {}
-  void send(std::string_view data, bool binary) override {
+  send_status send(std::string_view data, bool binary) override {
+    auto status = send_status::dropped;
+    if (self_.sink_ && !self_.socket_closed_)
+      status = net::estimate_send(*self_.sink_->backlog(), data.size(),
+                                  self_.runtime_->options.outbound_budget_bytes,
+                                  overflow_policy::close);
     self_.write(std::string(data), binary);
+    return status;
   }
   void subscribe(std::string_view topic) override { self_.raw_subscribe(topic); }
   void unsubscribe(std::string_view topic) override { self_.raw_unsubscribe(topic); }

@@ -304,13 +304,8 @@ broadcast_result room_actor::fan_out(const net::frame_ptr& frame, const member* 
 send_status room_actor::estimate(const member_entry& entry,
                                  const net::outbound_frame& frame) const {
   if (!entry.backlog) return send_status::success;
-  if (entry.backlog->closing.load(std::memory_order_relaxed)) return send_status::dropped;
-  auto queued = entry.backlog->bytes.load(std::memory_order_relaxed);
-  if (queued == 0) return send_status::success;
-  auto budget = frame.budget ? frame.budget : settings_.default_budget;
-  if (queued + frame.data.size() <= budget || frame.policy == overflow_policy::drop_oldest)
-    return send_status::backpressure;  // waits (drop_oldest: older frames make way)
-  return send_status::dropped;         // dropped by its policy, or the socket closes
+  return net::estimate_send(*entry.backlog, frame.data.size(),
+                            frame.budget ? frame.budget : settings_.default_budget, frame.policy);
 }
 
 net::frame_ptr room_actor::channel_frame(std::string data, bool binary) const {

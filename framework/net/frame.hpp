@@ -40,6 +40,19 @@ struct backlog_gauge {
 };
 using gauge_ptr = std::shared_ptr<const backlog_gauge>;
 
+/// What will become of a frame of `size` bytes at a socket with this backlog:
+/// success (nothing waits), backpressure (it waits behind unsent bytes), dropped
+/// (over `budget`: dropped by its policy, or the socket is closed for it).
+inline send_status estimate_send(const backlog_gauge& gauge, std::size_t size,
+                                 std::size_t budget, overflow_policy policy) {
+  if (gauge.closing.load(std::memory_order_relaxed)) return send_status::dropped;
+  auto queued = gauge.bytes.load(std::memory_order_relaxed);
+  if (queued == 0) return send_status::success;
+  if (queued + size <= budget || policy == overflow_policy::drop_oldest)
+    return send_status::backpressure;  // waits (drop_oldest: older frames make way)
+  return send_status::dropped;
+}
+
 /// The socket, as its connection actor sees it. All methods are thread-safe.
 class ws_sink {
  public:

@@ -8,7 +8,9 @@ namespace {
 class raw_echo final : public raw_handler {
  public:
   void on_message(raw_socket& socket, std::string_view data, bool binary) override {
-    socket.send(data, binary);
+    auto status = socket.send(data, binary);
+    if (data == "status?")  // reports what the echo's send said
+      socket.send(status == send_status::success ? "success" : "not success", false);
   }
 };
 
@@ -53,6 +55,16 @@ TEST(RawEndpoint, EchoKeepsPayloadAndOpcode) {
   ASSERT_TRUE(bin);
   EXPECT_EQ(bin->data, bytes);
   EXPECT_TRUE(bin->binary);
+}
+
+TEST(RawEndpoint, SendReportsSuccessOnAnIdleSocket) {
+  auto srv = start_raw([] { return std::make_unique<raw_echo>(); });
+  auto c = connect_raw(*srv);
+  c->send_text("status?");
+  ASSERT_TRUE(c->next_raw(wait_limit));  // the echo itself
+  auto status = c->next_raw(wait_limit);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->data, "success");
 }
 
 TEST(RawEndpoint, BroadcastReachesEveryClientIncludingTheSender) {

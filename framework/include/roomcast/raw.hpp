@@ -3,6 +3,7 @@
 // a socket as it arrived and can answer it, subscribe the socket to topics and
 // publish frames to every subscriber of a topic.
 
+#include "roomcast/backpressure.hpp"
 #include "roomcast/socket_info.hpp"
 
 #include <cstdint>
@@ -16,8 +17,10 @@ namespace roomcast {
 class raw_socket {
  public:
   virtual ~raw_socket() = default;
-  /// Sends one frame to this socket.
-  virtual void send(std::string_view data, bool binary) = 0;
+  /// Sends one frame to this socket; reports whether it goes out at once, waits
+  /// behind unsent frames, or will be dropped (the socket is over budget and is
+  /// closed for it: raw frames use the server's close policy). An estimate.
+  virtual send_status send(std::string_view data, bool binary) = 0;
   /// Subscribes this socket to `topic`: it receives every frame published there.
   virtual void subscribe(std::string_view topic) = 0;
   virtual void unsubscribe(std::string_view topic) = 0;
