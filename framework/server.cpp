@@ -249,6 +249,9 @@ void server::start() {
 
   unsigned actor_threads = s.options.actor_threads ? s.options.actor_threads : default_threads();
   s.actor_config.set("scheduler.max-threads", static_cast<std::size_t>(actor_threads));
+  // Fairness: a busy actor (a flooded room) yields its thread after this many
+  // messages instead of draining its whole mailbox first (CAF's default: no limit).
+  s.actor_config.set("scheduler.max-throughput", static_cast<std::size_t>(500));
   s.system.emplace(s.actor_config);
   s.directory = s.system->spawn<actors::topic_directory>(runtime);
   s.connections = std::make_shared<actors::connection_tracker>();

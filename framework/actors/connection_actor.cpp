@@ -267,6 +267,7 @@ void connection_actor::handle_join(message& msg) {
     }
     write(protocol::encode_text(old.join_ref, old.join_ref, msg.topic, events::close,
                                 empty_object()));
+    for (auto& m : old.waiting) reply_error(m.join_ref, m.ref, msg.topic, reasons::unmatched_topic);
     channels_.erase(it);
   }
   if (channels_.size() >= opts.max_topics_per_connection)

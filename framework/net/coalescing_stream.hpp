@@ -17,7 +17,10 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include <boost/assert.hpp>
+
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -41,6 +44,10 @@ class coalescing_stream {
 
   /// The object whose lifetime pending writes extend (the session).
   void set_owner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
+  /// Runs `fn` (on the strand) whenever the buffer has fully drained to the socket,
+  /// while the owner is alive.
+  void on_drained(std::function<void()> fn) { on_drained_ = std::move(fn); }
+
   /// Bytes accepted from Beast and not yet written to the socket.
   [[nodiscard]] std::size_t buffered_bytes() const noexcept {
     return pending_.size() + inflight_.size();
@@ -102,8 +109,10 @@ class coalescing_stream {
     auto done = [h = std::move(handler), n](boost::beast::error_code ec) mutable {
       std::move(h)(ec, ec ? std::size_t{0} : n);
     };
-    if (buffered_bytes() > high_water)
+    if (buffered_bytes() > high_water) {
+      BOOST_ASSERT(!write_waiter_);  // Beast has one write in flight at a time
       write_waiter_ = make_waiter(std::move(done));  // completes once drained below
+    }
     else
       boost::asio::post(get_executor(),
                         boost::beast::bind_front_handler(std::move(done), boost::beast::error_code{}));
@@ -116,6 +125,7 @@ class coalescing_stream {
     boost::asio::async_write(next_, boost::asio::buffer(inflight_),
                              [this, keep = owner_.lock()](boost::beast::error_code ec, std::size_t) {
                                on_flushed(ec);
+                               if (keep && !writing_ && on_drained_) on_drained_();
                              });
   }
 
@@ -142,6 +152,7 @@ class coalescing_stream {
   boost::beast::error_code error_;
   std::unique_ptr<waiter_base> write_waiter_;  // Beast's write, held past high_water
   std::unique_ptr<waiter_base> drained_;       // teardown, waiting for the last bytes
+  std::function<void()> on_drained_;
 };
 
 /// Closing: write what is buffered (the close frame), then tear down the socket.

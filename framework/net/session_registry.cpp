@@ -6,9 +6,18 @@ namespace roomcast::net {
 
 void session_registry::add(const std::shared_ptr<ws_sink>& session,
                            const std::string& remote_address) {
-  std::lock_guard lock(mutex_);
-  live_.emplace(session.get(), entry{session, remote_address});
-  ++per_address_[remote_address];
+  bool late = false;
+  std::uint16_t code = 0;
+  std::string reason;
+  {
+    std::lock_guard lock(mutex_);
+    live_.emplace(session.get(), entry{session, remote_address});
+    ++per_address_[remote_address];
+    late = closing_;
+    code = close_code_;
+    reason = close_reason_;
+  }
+  if (late) session->close(code, reason);  // upgraded while the server was stopping
 }
 
 void session_registry::remove(const ws_sink* session) {
@@ -39,6 +48,12 @@ std::vector<std::shared_ptr<ws_sink>> session_registry::snapshot() const {
 
 // Both act outside the lock: a session may unregister itself meanwhile.
 void session_registry::close_all(std::uint16_t code, const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    close_code_ = code;
+    close_reason_ = reason;
+  }
   for (auto& s : snapshot()) s->close(code, reason);
 }
 

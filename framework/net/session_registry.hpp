@@ -38,6 +38,9 @@ class session_registry {
   };
   std::unordered_map<const ws_sink*, entry> live_;
   std::unordered_map<std::string, std::size_t> per_address_;
+  bool closing_ = false;  // close_all ran: late arrivals are closed on add()
+  std::uint16_t close_code_ = 1001;
+  std::string close_reason_;
 };
 
 }  // namespace roomcast::net

@@ -46,6 +46,10 @@ class ws_session_base : public ws_sink {
 
   ~ws_session_base() override { registry_->remove(this); }
 
+  /// Called by the coalescing layer once its buffer drained (on the strand,
+  /// while the layer's flush still holds the session).
+  void republish_backlog() { publish_backlog(); }
+
   void start(beast_request request) {
     auto& ws = derived().ws();
     ws.set_option(websocket::stream_base::timeout{
@@ -118,6 +122,7 @@ class ws_session_base : public ws_sink {
   void fail_socket(beast::error_code ec = asio::error::connection_aborted) {
     failed_ = true;
     gauge_->closing = true;
+    if (close_deadline_) close_deadline_->cancel();
     clear_queue();
     beast::error_code ignored;
     beast::get_lowest_layer(derived().ws()).close(ignored);
@@ -142,7 +147,8 @@ class ws_session_base : public ws_sink {
   }
 
   void do_read() {
-    if (read_closed_ || failed_) return;
+    if (failed_) return notify_closed(asio::error::connection_aborted);  // idempotent
+    if (read_closed_) return;
     read_pending_ = true;
     derived().ws().async_read(buffer_,
                               beast::bind_front_handler(&ws_session_base::on_read, self()));
@@ -272,14 +278,10 @@ class ws_session_base : public ws_sink {
     for (std::size_t i = unsent_begin(); i < queue_.size(); ++i) queue_[i].reset();
     queued_bytes_ = 0;
     request_close(protocol_close_try_again_later, "client too slow: outbound backlog over budget");
-    close_deadline_ = std::make_unique<asio::steady_timer>(derived().ws().get_executor(),
-                                                           limits_.handshake_timeout);
-    close_deadline_->async_wait([s = self()](beast::error_code ec) {
-      if (!ec) s->abort();
-    });
   }
 
   void do_write() {
+    if (failed_ || closing_) return;
     while (queue_head_ < queue_.size() && !queue_[queue_head_]) ++queue_head_;  // dropped
     if (queue_head_ == queue_.size()) {
       clear_queue();  // idle: release the queue's memory
@@ -302,7 +304,8 @@ class ws_session_base : public ws_sink {
 
   void on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
-    if (ec) return fail_socket(ec);
+    // The socket may have been failed meanwhile (abort): the queue is gone then.
+    if (ec || failed_) return fail_socket(ec ? ec : beast::error_code(asio::error::connection_aborted));
     queue_[queue_head_++].reset();
     do_write();
   }
@@ -310,9 +313,16 @@ class ws_session_base : public ws_sink {
   // -- close --------------------------------------------------------------------------------
 
   void request_close(std::uint16_t code, std::string reason) {
-    if (close_pending_ || closing_) return;
+    if (close_pending_ || closing_ || failed_ || read_closed_) return;  // done already
     close_pending_ = true;
     close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+    // Every close is bounded: a peer that stops reading could otherwise hold a
+    // write (and so the close behind it) forever.
+    close_deadline_ = std::make_unique<asio::steady_timer>(derived().ws().get_executor(),
+                                                           limits_.handshake_timeout);
+    close_deadline_->async_wait([s = self()](beast::error_code ec) {
+      if (!ec) s->fail_socket(asio::error::timed_out);
+    });
     if (!accepted_) return;  // on_accept closes once the handshake is done
     if (!writing_ && queue_head_ == queue_.size()) do_close();
   }
@@ -325,7 +335,10 @@ class ws_session_base : public ws_sink {
   }
 
   void on_close(beast::error_code ec) {
-    if (ec) fail_socket(ec);
+    if (ec) return fail_socket(ec);
+    // Closed cleanly; a pending read reports it, otherwise (reading paused, or
+    // the close came before the first read) tell the actor here.
+    if (!read_pending_) notify_closed(websocket::error::closed);
   }
 
   upgrade_plan plan_;
@@ -385,6 +398,7 @@ void start_plain_ws_session(beast::tcp_stream stream, beast_request request, upg
                                                     limits, registry);
   // Before the handshake: Beast writes the 101 response through the layer too.
   session->ws().next_layer().set_owner(session);
+  session->ws().next_layer().on_drained([raw = session.get()] { raw->republish_backlog(); });
   registry->add(session, remote_address);
   session->start(std::move(request));
 }

@@ -273,6 +273,44 @@ TEST(SendStatus, BroadcastReportsWhatBecameOfEachMember) {
   EXPECT_GT(srv->stats().frames_dropped, 0u);
 }
 
+TEST(SendStatus, ADrainedSocketReportsSuccessAgain) {
+  auto srv = start_test_server();
+  auto a = connect(*srv);
+  auto b = connect(*srv);
+  join_ok(*a, "room:drained");
+  join_ok(*b, "room:drained");
+  ASSERT_TRUE(await(a->push("room:drained", "blast", json::object{{"n", 5}, {"size", 50'000}})).ok());
+  for (auto* c : {a.get(), b.get()})
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(c->wait_for("room:drained", "blast", wait_limit));
+  // Both sockets drained: their gauges say so (refreshed when the writes finished).
+  EXPECT_TRUE(eventually([&] {
+    auto r = await(a->push("room:drained", "blast", json::object{{"n", 1}, {"size", 10}}));
+    while (a->wait_for("room:drained", "blast", 0ms) || b->wait_for("room:drained", "blast", 0ms)) {
+    }
+    return r.response.at("success").as_int64() == 2;
+  }));
+}
+
+TEST(Shutdown, StopDoesNotWaitForAPeerThatStoppedReading) {
+  server_options o;
+  o.outbound_budget_bytes = 1 << 20;
+  o.overflow = overflow_policy::drop;  // the slow socket is not closed for its backlog
+  o.handshake_timeout = 300ms;         // bounds every close, including the shutdown's
+  o.shutdown_grace = 20s;
+  auto srv = start_test_server(o);
+  raw_ws slow(srv->port(), "/socket/websocket?vsn=2.0.0");  // joins, never reads
+  slow.send_text(join_frame("room:parked"));
+  auto fast = connect(*srv);
+  join_ok(*fast, "room:parked");
+  for (int round = 0; round < 60; ++round)  // 15 MB: past the kernel buffers
+    ASSERT_TRUE(await(fast->push("room:parked", "blast", json::object{{"n", 5}, {"size", 50'000}})).ok());
+  fast->close();
+  auto t0 = std::chrono::steady_clock::now();
+  srv->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s)
+      << "the stuck close is bounded by handshake_timeout, not shutdown_grace";
+}
+
 TEST(Limits, HandshakeTimeoutDropsSilentConnections) {
   server_options o;
   o.handshake_timeout = 200ms;
