@@ -40,6 +40,15 @@ std::string join_frame(const std::string& topic) {
   return json::serialize(json::array{"1", "1", topic.c_str(), "phx_join", json::object()});
 }
 
+/// Joins `topic` with a raw socket and reads the join reply (the only frame it
+/// reads before it stops reading), so the load that follows finds it a member.
+void join_raw(raw_ws& socket, const std::string& topic) {
+  socket.send_text(join_frame(topic));
+  auto reply = socket.read_frame(wait_limit);
+  ASSERT_TRUE(reply) << "no join reply for the raw socket";
+  EXPECT_NE(reply->payload.find("\"ok\""), std::string::npos) << reply->payload;
+}
+
 TEST(RateLimit, ExcessPushesAreRefusedAndAbuseIsClosed) {
   server_options o;
   o.max_pushes_per_second = 5;
@@ -163,7 +172,7 @@ slow_reader_result run_slow_reader(server& srv, const std::string& topic, std::s
   // A default receive buffer: the kernel holds up to ~10 MB for a non-reader
   // (a tiny one would make the late reading crawl), so send well past that.
   raw_ws slow(srv.port(), "/socket/websocket?vsn=2.0.0");
-  slow.send_text(join_frame(topic));
+  join_raw(slow, topic);
   auto fast = connect(srv);
   join_ok(*fast, topic);
   // `window` at a time: a reply follows the broadcasts before it, so the fast
@@ -182,9 +191,9 @@ slow_reader_result run_slow_reader(server& srv, const std::string& topic, std::s
       EXPECT_EQ(m->payload.at("n").as_int64(), static_cast<std::int64_t>(seen)) << "in order";
     }
   }
-  // Read until quiet; one frames_dropped notice per episode of drops.
+  // Read until quiet (2 s); one frames_dropped notice per episode of drops.
   slow_reader_result r;
-  while (auto f = slow.read_frame(1s)) {
+  while (auto f = slow.read_frame(2s)) {
     if (f->opcode != 1) continue;
     auto v = json::parse(f->payload);
     const auto& event = v.at(3).as_string();
@@ -253,7 +262,7 @@ TEST(SendStatus, BroadcastReportsWhatBecameOfEachMember) {
   o.outbound_budget_bytes = 256 * 1024;
   auto srv = start_test_server(o);
   raw_ws slow(srv->port(), "/socket/websocket?vsn=2.0.0");  // joins, then never reads
-  slow.send_text(join_frame("room:status"));
+  join_raw(slow, "room:status");
   auto fast = connect(*srv);
   join_ok(*fast, "room:status");
   auto first = await(fast->push("room:status", "blast", json::object{{"n", 1}, {"size", 10}}));
@@ -299,7 +308,7 @@ TEST(Shutdown, StopDoesNotWaitForAPeerThatStoppedReading) {
   o.shutdown_grace = 20s;
   auto srv = start_test_server(o);
   raw_ws slow(srv->port(), "/socket/websocket?vsn=2.0.0");  // joins, never reads
-  slow.send_text(join_frame("room:parked"));
+  join_raw(slow, "room:parked");
   auto fast = connect(*srv);
   join_ok(*fast, "room:parked");
   for (int round = 0; round < 60; ++round)  // 15 MB: past the kernel buffers
@@ -376,7 +385,7 @@ TEST(ServerMemory, SlowReaderDuring100MBOfBroadcastsStaysBounded) {
                              "1048576", "--handshake-timeout-ms", "1000"});
   auto port = listening_port(*child);
   raw_ws slow(port, "/socket/websocket?vsn=2.0.0", 4096);
-  slow.send_text(join_frame("echo:mem"));
+  join_raw(slow, "echo:mem");
   client::options o;
   o.port = port;
   auto fast = client::connect(o);
