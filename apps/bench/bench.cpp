@@ -1,5 +1,7 @@
 #include "bench.hpp"
 
+#include "protocol/codec.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -66,26 +68,12 @@ bool wait_until(const std::function<bool()>& done, std::chrono::duration<double>
   return true;
 }
 
-namespace {
-void append_quoted(std::string& out, std::string_view s) {
-  out += json::serialize(json::string(s));
-}
-}  // namespace
-
 std::string phx_frame(std::string_view join_ref, std::string_view ref, std::string_view topic,
                       std::string_view event, const json::value& payload) {
-  std::string out = "[";
-  if (join_ref.empty()) out += "null"; else append_quoted(out, join_ref);
-  out += ',';
-  if (ref.empty()) out += "null"; else append_quoted(out, ref);
-  out += ',';
-  append_quoted(out, topic);
-  out += ',';
-  append_quoted(out, event);
-  out += ',';
-  out += json::serialize(payload);
-  out += ']';
-  return out;
+  auto ref_or_null = [](std::string_view r) {
+    return r.empty() ? protocol::opt_ref{} : protocol::opt_ref(r);
+  };
+  return protocol::encode_text(ref_or_null(join_ref), ref_or_null(ref), topic, event, payload);
 }
 
 std::string_view phx_event(std::string_view frame) {

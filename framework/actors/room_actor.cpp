@@ -23,7 +23,6 @@ room_actor::room_actor(caf::actor_config& cfg, std::string topic,
       topic_(std::move(topic)),
       handler_(std::move(handler)),
       directory_(std::move(directory)),
-      presence_window_(settings.presence_window),
       settings_(std::move(settings)),
       policy_(settings_.default_policy),
       budget_(settings_.default_budget) {
@@ -356,22 +355,25 @@ send_status room_actor::push(const member& to, std::string_view event,
                              const json::value& payload) {
   auto it = members_.find(to.id());
   if (it == members_.end()) return send_status::dropped;
-  auto frame = channel_frame(
-      protocol::encode_text(it->second.info.join_ref(), std::nullopt, topic_, event, payload),
-      false);
-  auto status = it->second.joining ? send_status::success : estimate(it->second, *frame);
-  deliver_to(it->second, frame);
-  return status;
+  return push_frame(it->second, channel_frame(protocol::encode_text(it->second.info.join_ref(),
+                                                                    std::nullopt, topic_, event,
+                                                                    payload),
+                                              false));
 }
 
 send_status room_actor::push_binary(const member& to, std::string_view event,
                                     std::string_view bytes) {
   auto it = members_.find(to.id());
   if (it == members_.end()) return send_status::dropped;
-  auto frame = channel_frame(
-      protocol::encode_binary_push(it->second.info.join_ref(), topic_, event, bytes), true);
-  auto status = it->second.joining ? send_status::success : estimate(it->second, *frame);
-  deliver_to(it->second, frame);
+  return push_frame(it->second,
+                    channel_frame(protocol::encode_binary_push(it->second.info.join_ref(), topic_,
+                                                               event, bytes),
+                                  true));
+}
+
+send_status room_actor::push_frame(member_entry& entry, const net::frame_ptr& frame) {
+  auto status = entry.joining ? send_status::success : estimate(entry, *frame);
+  deliver_to(entry, frame);
   return status;
 }
 
@@ -420,10 +422,10 @@ void room_actor::publish_presence(presence::change change) {
   diff_flush_scheduled_ = true;
   // With no window the flush message queues behind whatever is already in the
   // mailbox: a burst of joins waiting there still becomes one diff.
-  if (presence_window_.count() == 0)
+  if (settings_.presence_window.count() == 0)
     send(this, flush_atom::value, true);
   else
-    delayed_send(this, presence_window_, flush_atom::value, true);
+    delayed_send(this, settings_.presence_window, flush_atom::value, true);
 }
 
 std::vector<std::uint64_t> room_actor::flush_presence_states() {

@@ -98,6 +98,8 @@ class room_actor : public caf::event_based_actor, private channel_context {
   /// What will become of `frame` at this member's socket, judged by its backlog.
   [[nodiscard]] send_status estimate(const member_entry& entry, const net::outbound_frame& frame) const;
   net::frame_ptr channel_frame(std::string data, bool binary) const;
+  /// Sends a channel push to one member; what estimate() expects of it.
+  send_status push_frame(member_entry& entry, const net::frame_ptr& frame);
   void schedule_outbound();
   /// Sends what was collected. Called before anything that must not overtake it
   /// (a join, a leave, presence frames sent directly, the room stopping).
@@ -139,7 +141,6 @@ class room_actor : public caf::event_based_actor, private channel_context {
 
   presence::table presence_;
   presence::diff_accumulator pending_diff_;
-  std::chrono::milliseconds presence_window_;
   room_settings settings_;
   overflow_policy policy_;  // for the channel's broadcasts and pushes
   std::size_t budget_;      // and their backlog limit

@@ -1,6 +1,7 @@
 #include "net/ws_session.hpp"
 
 #include "net/coalescing_stream.hpp"
+#include "protocol/errors.hpp"
 #include "util/log.hpp"
 
 #include <boost/beast/websocket.hpp>
@@ -14,8 +15,6 @@
 namespace roomcast::net {
 
 namespace websocket = boost::beast::websocket;
-
-constexpr std::uint16_t protocol_close_try_again_later = 1013;
 
 namespace {
 
@@ -46,9 +45,11 @@ class ws_session_base : public ws_sink {
 
   ~ws_session_base() override { registry_->remove(this); }
 
-  /// Called by the coalescing layer once its buffer drained (on the strand,
-  /// while the layer's flush still holds the session).
-  void republish_backlog() { publish_backlog(); }
+  /// Publishes the unsent bytes for the rooms (strand only). Also called by the
+  /// coalescing layer once its buffer drained.
+  void publish_backlog() {
+    gauge_->bytes.store(unsent_bytes(), std::memory_order_relaxed);
+  }
 
   void start(beast_request request) {
     auto& ws = derived().ws();
@@ -216,9 +217,6 @@ class ws_session_base : public ws_sink {
     publish_backlog();
   }
 
-  void publish_backlog() {
-    gauge_->bytes.store(unsent_bytes(), std::memory_order_relaxed);
-  }
 
   // -- outbound budget ---------------------------------------------------------------------
 
@@ -277,7 +275,7 @@ class ws_session_base : public ws_sink {
     gauge_->closing = true;
     for (std::size_t i = unsent_begin(); i < queue_.size(); ++i) queue_[i].reset();
     queued_bytes_ = 0;
-    request_close(protocol_close_try_again_later, "client too slow: outbound backlog over budget");
+    request_close(protocol::close_codes::try_again_later, "client too slow: outbound backlog over budget");
   }
 
   void do_write() {
@@ -398,7 +396,7 @@ void start_plain_ws_session(beast::tcp_stream stream, beast_request request, upg
                                                     limits, registry);
   // Before the handshake: Beast writes the 101 response through the layer too.
   session->ws().next_layer().set_owner(session);
-  session->ws().next_layer().on_drained([raw = session.get()] { raw->republish_backlog(); });
+  session->ws().next_layer().on_drained([raw = session.get()] { raw->publish_backlog(); });
   registry->add(session, remote_address);
   session->start(std::move(request));
 }
