@@ -360,7 +360,7 @@ class ws_session_base : public ws_sink {
   std::uint64_t dropped_ = 0;     // dropped since the client was last told
   bool read_closed_ = false;
   bool read_pending_ = false;
-  std::unique_ptr<asio::steady_timer> close_deadline_;  // only while closing a slow socket
+  std::unique_ptr<asio::steady_timer> close_deadline_;  // armed by request_close, until closed
   bool accepted_ = false;
   bool writing_ = false;
   bool close_pending_ = false;
