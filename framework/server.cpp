@@ -5,11 +5,14 @@
 #include "actors/connection_tracker.hpp"
 #include "actors/runtime.hpp"
 #include "actors/topic_directory.hpp"
+#include "auth/api_keys.hpp"
 #include "net/gateway.hpp"
 #include "net/listener.hpp"
 #include "net/session_registry.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/errors.hpp"
+#include "store/history_json.hpp"
+#include "store/store_actor.hpp"
 #include "util/log.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -46,6 +49,24 @@ http_response json_error(unsigned status, std::string_view code, std::string_vie
 
 unsigned default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
+/// A query parameter as a non-negative integer: the fallback when absent,
+/// nullopt when present but not a number.
+std::optional<std::uint64_t> count_param(const http_request& req, const std::string& name,
+                                         std::uint64_t fallback) {
+  auto it = req.query.find(name);
+  if (it == req.query.end() || it->second.empty()) return fallback;
+  std::uint64_t value = 0;
+  for (char c : it->second) {
+    if (c < '0' || c > '9' || value > (UINT64_MAX - 9) / 10) return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return value;
+}
+
+constexpr std::string_view topics_prefix = "/api/topics/";
+constexpr std::string_view history_suffix = "/history";
+constexpr std::uint64_t max_history_limit = 1'000;
+
 }  // namespace
 
 // The gateway (what the socket layer asks of the server) lives in its own object
@@ -55,7 +76,8 @@ class server_gateway final : public net::gateway {
   server_gateway(std::shared_ptr<const actors::runtime> rt, caf::actor_system& system,
                  caf::actor directory, std::shared_ptr<actors::connection_tracker> tracker,
                  std::shared_ptr<net::session_registry> registry, std::vector<raw_route> raw_routes,
-                 std::map<std::string, http_handler> routes, connect_handler on_connect)
+                 std::map<std::string, http_handler> routes, connect_handler on_connect,
+                 caf::actor store)
       : runtime_(std::move(rt)),
         registry_(std::move(registry)),
         system_(system),
@@ -63,7 +85,8 @@ class server_gateway final : public net::gateway {
         tracker_(std::move(tracker)),
         raw_routes_(std::move(raw_routes)),
         routes_(std::move(routes)),
-        on_connect_(std::move(on_connect)) {
+        on_connect_(std::move(on_connect)),
+        store_(std::move(store)) {
     const auto& o = runtime_->options;
     limits_.max_frame_bytes = o.max_frame_bytes;
     limits_.handshake_timeout = o.handshake_timeout;
@@ -74,7 +97,62 @@ class server_gateway final : public net::gateway {
 
   const net::socket_limits& limits() const override { return limits_; }
 
-  http_response handle_http(const http_request& req) override {
+  void handle_http(const http_request& req, net::http_responder respond) override {
+    if (req.path.starts_with(topics_prefix) && req.path.ends_with(history_suffix) &&
+        req.path.size() > topics_prefix.size() + history_suffix.size())
+      return handle_history(req, std::move(respond));
+    respond(handle_route(req));
+  }
+
+  /// The caf::actor of the store, released at stop (it refers to nothing of ours,
+  /// but sessions can outlive the actor system by a little).
+  void release_store() { store_ = nullptr; }
+
+ private:
+  /// GET /api/topics/{topic}/history?since=&limit= (API key).
+  void handle_history(const http_request& req, net::http_responder respond) {
+    if (req.method != "GET")
+      return respond(json_error(405, "method_not_allowed", "method not allowed for " + req.path));
+    if (auto refusal = check_api_key(req)) return respond(std::move(*refusal));
+    std::string topic = req.path.substr(
+        topics_prefix.size(), req.path.size() - topics_prefix.size() - history_suffix.size());
+    if (!runtime_->find_channel(topic))
+      return respond(json_error(404, "unknown_topic", "no channel serves topic " + topic));
+    auto since = count_param(req, "since", 0);
+    auto limit = count_param(req, "limit", 100);
+    if (!since || !limit || *limit == 0 || *limit > max_history_limit)
+      return respond(json_error(400, "bad_request",
+                                "since must be a non-negative integer and limit 1..1000"));
+    auto store = store_;
+    if (!store) return respond(json_error(503, "unavailable", "server is stopping"));
+    // A short-lived actor waits for the store, so no I/O thread ever blocks.
+    system_.spawn([store, topic, since = *since, limit = *limit,
+                   respond = std::move(respond)](caf::event_based_actor* self) {
+      self->request(store, std::chrono::seconds(5), store::read_atom::value, topic, since, limit)
+          .then([topic, respond](history_page& page) {
+                  respond(http_response::json(200, store::history_json(topic, page)));
+                },
+                [respond](caf::error&) {
+                  respond(json_error(503, protocol::reasons::storage_unavailable,
+                                     "storage is unavailable"));
+                });
+    });
+  }
+
+  std::optional<http_response> check_api_key(const http_request& req) const {
+    switch (auth::check_api_key(req.headers, runtime_->options.api_keys)) {
+      case auth::api_auth::ok: return std::nullopt;
+      case auth::api_auth::none_configured:
+        return json_error(401, "unauthorized", "no API key is configured on this server");
+      case auth::api_auth::missing:
+        return json_error(401, "unauthorized", "missing \"Authorization: Bearer KEY\" header");
+      case auth::api_auth::wrong: break;
+    }
+    return json_error(401, "unauthorized", "wrong API key");
+  }
+
+ public:
+  http_response handle_route(const http_request& req) {
     auto it = routes_.find(req.method + " " + req.path);
     if (it == routes_.end()) {
       for (const auto& [key, handler] : routes_)
@@ -177,6 +255,7 @@ class server_gateway final : public net::gateway {
   std::vector<raw_route> raw_routes_;
   std::map<std::string, http_handler> routes_;
   connect_handler on_connect_;
+  caf::actor store_;
   net::socket_limits limits_;
   std::atomic<std::uint64_t> next_connection_id_{0};
 };
@@ -201,6 +280,10 @@ struct server::impl {
   std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
   std::shared_ptr<net::session_registry> registry;
   std::shared_ptr<net::listener> listener;
+  std::shared_ptr<server_gateway> gateway;
+  caf::actor store;
+  std::shared_ptr<store::store_health> store_health = std::make_shared<store::store_health>();
+  std::atomic<bool> accepting{false};
   std::uint16_t port = 0;
   bool started = false;
   bool stopped = false;
@@ -253,26 +336,44 @@ void server::start() {
   // messages instead of draining its whole mailbox first (CAF's default: no limit).
   s.actor_config.set("scheduler.max-throughput", static_cast<std::size_t>(500));
   s.system.emplace(s.actor_config);
-  s.directory = s.system->spawn<actors::topic_directory>(runtime);
+  std::string db_path = s.options.store.path.empty() ? s.options.data_dir + "/roomcast.db"
+                                                     : s.options.store.path;
+  // Opened at once when durable topics are configured (a bad file shows at
+  // start); otherwise on first use, by a channel that declares itself durable.
+  s.store = store::spawn_store(*s.system, db_path, s.options.store, s.store_health,
+                               !s.options.store.durable.empty());
+  s.directory = s.system->spawn<actors::topic_directory>(runtime, s.store);
   s.connections = std::make_shared<actors::connection_tracker>();
 
   if (!s.routes.count("GET /healthz"))
     s.routes.emplace("GET /healthz", [](const http_request&) {
       return http_response::json(200, R"({"status":"ok"})");
     });
+  if (!s.routes.count("GET /readyz"))
+    s.routes.emplace("GET /readyz", [&s](const http_request&) {
+      bool accepting = s.accepting.load();
+      bool store_ok = s.store_health->healthy.load();
+      boost::json::object body{{"status", accepting && store_ok ? "ready" : "not_ready"},
+                               {"accepting", accepting},
+                               {"storage", store_ok ? "ok" : "unavailable"}};
+      return http_response::json(accepting && store_ok ? 200 : 503, boost::json::serialize(body));
+    });
 
   try {
     s.registry = std::make_shared<net::session_registry>();
-    auto gateway = std::make_shared<server_gateway>(runtime, *s.system, s.directory,
-                                                    s.connections, s.registry, s.raw_routes,
-                                                    s.routes, s.on_connect);
+    s.gateway = std::make_shared<server_gateway>(runtime, *s.system, s.directory,
+                                                 s.connections, s.registry, s.raw_routes,
+                                                 s.routes, s.on_connect, s.store);
     auto address = asio::ip::make_address(s.options.host);
     s.listener = std::make_shared<net::listener>(
-        s.ioc, net::tcp::endpoint(address, s.options.port), gateway, s.registry);
+        s.ioc, net::tcp::endpoint(address, s.options.port), s.gateway, s.registry);
   } catch (...) {
     // Nothing is listening: take the actor system down again and report.
     caf::anon_send(s.directory, actors::shutdown_atom::value);
     s.directory = nullptr;
+    caf::anon_send(s.store, actors::stop_atom::value);
+    s.store = nullptr;
+    s.gateway.reset();
     s.system->await_all_actors_done();
     s.system.reset();
     s.stopped = true;
@@ -280,6 +381,7 @@ void server::start() {
   }
   s.port = s.listener->port();
   s.listener->start();
+  s.accepting = true;
 
   s.work.emplace(s.ioc.get_executor());
   unsigned io_threads = s.options.io_threads ? s.options.io_threads : default_threads();
@@ -292,6 +394,7 @@ void server::stop() {
   if (!s.started || s.stopped) return;
   s.stopped = true;
   log::info("server", "stopping");
+  s.accepting = false;
   s.listener->stop();
   // Close every socket with 1001; connection actors quit as their sockets close.
   s.registry->close_all(protocol::close_codes::going_away, "server shutting down");
@@ -303,6 +406,10 @@ void server::stop() {
   }
   caf::anon_send(s.directory, actors::shutdown_atom::value);
   s.directory = nullptr;
+  // The store commits what the rooms handed it, then quits.
+  caf::anon_send(s.store, actors::stop_atom::value);
+  s.store = nullptr;
+  s.gateway->release_store();
   s.work.reset();
   s.ioc.stop();
   for (auto& t : s.io_threads) t.join();
@@ -349,6 +456,23 @@ std::optional<boost::json::object> server::presence_get(std::string_view topic,
   if (!v.is_object()) return std::nullopt;
   return std::move(v.get_object());
 }
+
+history_page server::history(std::string_view topic, std::uint64_t since,
+                             std::size_t limit) const {
+  auto& s = *impl_;
+  if (!s.started || s.stopped) throw std::logic_error("server is not running");
+  caf::scoped_actor self{*s.system, true};
+  history_page page;
+  std::string failure;
+  self->request(s.store, std::chrono::seconds(5), store::read_atom::value, std::string(topic),
+                since, static_cast<std::uint64_t>(limit))
+      .receive([&](history_page& p) { page = std::move(p); },
+               [&](caf::error& err) { failure = s.system->render(err); });
+  if (!failure.empty()) throw std::runtime_error("history unavailable: " + failure);
+  return page;
+}
+
+bool server::storage_healthy() const { return impl_->store_health->healthy.load(); }
 
 server_stats server::stats() const { return impl_->counters->snapshot(); }
 

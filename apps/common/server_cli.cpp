@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <vector>
 
 namespace roomcast::cli {
 
@@ -20,6 +21,10 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   std::string overflow = options.overflow == overflow_policy::drop          ? "drop"
                          : options.overflow == overflow_policy::drop_oldest ? "drop_oldest"
                                                                             : "close";
+  std::vector<std::string> durable;
+  std::uint64_t retention_messages = options.store.default_retention.max_messages;
+  long retention_age_s = static_cast<long>(options.store.default_retention.max_age.count());
+  std::string sync_mode = options.store.sync == store_sync::full ? "full" : "normal";
   desc.add_options()
       ("help,h", "show this help")
       ("host", po::value<std::string>(&options.host)->default_value(options.host),
@@ -46,7 +51,21 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
       ("max-connections-per-ip", po::value<std::size_t>(&options.max_connections_per_ip)->default_value(options.max_connections_per_ip),
        "open sockets per remote address; more get HTTP 429 (0 = no limit)")
       ("max-frame-bytes", po::value<std::size_t>(&options.max_frame_bytes)->default_value(options.max_frame_bytes),
-       "largest accepted WebSocket message");
+       "largest accepted WebSocket message")
+      ("data-dir", po::value<std::string>(&options.data_dir)->default_value(options.data_dir),
+       "directory for the server's files (the SQLite database by default)")
+      ("store-path", po::value<std::string>(&options.store.path),
+       "SQLite database file (default: DATA_DIR/roomcast.db)")
+      ("durable", po::value<std::vector<std::string>>(&durable)->composing(),
+       "durable topic pattern, e.g. 'room:*' (repeatable): broadcasts are stored, numbered and acknowledged after commit")
+      ("retention-messages", po::value<std::uint64_t>(&retention_messages)->default_value(retention_messages),
+       "messages kept per durable topic (0 = no count limit)")
+      ("retention-age-s", po::value<long>(&retention_age_s)->default_value(retention_age_s),
+       "seconds a durable message is kept (0 = no age limit)")
+      ("store-sync", po::value<std::string>(&sync_mode)->default_value(sync_mode),
+       "full: fsync at every commit (survives power loss); normal: survives a killed process")
+      ("api-key", po::value<std::vector<std::string>>(&options.api_keys)->composing(),
+       "key accepted by /api/* as 'Authorization: Bearer KEY' (repeatable)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -82,6 +101,19 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   else if (overflow == "drop_oldest") options.overflow = overflow_policy::drop_oldest;
   else {
     std::cerr << program << ": --overflow must be close, drop or drop_oldest\n";
+    return 2;
+  }
+  if (retention_age_s < 0) {
+    std::cerr << program << ": --retention-age-s must be >= 0\n";
+    return 2;
+  }
+  options.store.default_retention = {retention_messages, std::chrono::seconds(retention_age_s)};
+  for (auto& pattern : durable)
+    options.store.durable.push_back({std::move(pattern), options.store.default_retention});
+  if (sync_mode == "full") options.store.sync = store_sync::full;
+  else if (sync_mode == "normal") options.store.sync = store_sync::normal;
+  else {
+    std::cerr << program << ": --store-sync must be full or normal\n";
     return 2;
   }
   options.port = static_cast<std::uint16_t>(port);

@@ -2,7 +2,10 @@
 
 #include "protocol/codec.hpp"
 #include "protocol/errors.hpp"
+#include "store/store_actor.hpp"
 #include "util/log.hpp"
+
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -35,6 +38,7 @@ room_actor::room_actor(caf::actor_config& cfg, std::string topic,
   std::snprintf(prefix, sizeof prefix, "F%08x%08x", random(), random());
   phx_ref_prefix_ = prefix;
   if (handler_) handler_->bind(*this);
+  durable_ = handler_ && (settings_.durable || handler_->durable());
   // Backstop: every channel callback is already guarded; this catches the rest.
   set_exception_handler([this](caf::scheduled_actor*, std::exception_ptr&) -> caf::error {
     log::error("room", "unexpected exception in room", {{"topic", topic_}});
@@ -58,10 +62,11 @@ caf::behavior room_actor::make_behavior() {
         if (subscribers_.erase(connection.address()) > 0) demonitor(connection);
         notify_if_idle();
       },
-      [this](publish_atom, const net::frame_ptr& frame) { fan_out(frame, nullptr); },
+      [this](publish_atom, const net::frame_ptr& frame) { fan_out(frame, 0); },
       [this](fanout_atom) {
         outbound_scheduled_ = false;
         flush_outbound();
+        send_durable();
       },
       [this](timer_atom, timer_id id) { handle_timer(id); },
       [this](flush_atom, bool with_diff) {
@@ -83,7 +88,18 @@ caf::behavior room_actor::make_behavior() {
 }
 
 void room_actor::on_exit() {
-  if (!crashed_) flush_outbound();
+  if (!crashed_) {
+    flush_outbound();
+    // Stored even though nobody is left to hear of the commit: a rejoin with
+    // "since" finds them.
+    if (!unsent_.broadcasts.empty()) {
+      store::append_group group{topic_, {}};
+      for (auto& b : unsent_.broadcasts) group.records.push_back({std::move(b.event), std::move(b.body)});
+      caf::anon_send(settings_.store, store::append_atom::value, std::move(group));
+    }
+  }
+  unsent_ = {};
+  settings_.store = nullptr;
   members_.clear();
   members_by_connection_.clear();
   subscribers_.clear();
@@ -130,10 +146,16 @@ void room_actor::handle_join(join_request& req) {
     refuse(json::object{{"reason", protocol::reasons::join_crashed}});
     return;
   }
+  bool invalid_recovery = false;
+  auto wanted = durable_ ? recovery_params(req.params, invalid_recovery) : std::nullopt;
+  if (invalid_recovery) {
+    refuse(json::object{{"reason", protocol::reasons::invalid_since}});
+    return;
+  }
   std::uint64_t id = ++next_member_id_;
   auto [it, inserted] = members_.emplace(
       id, member_entry{member(id, req.join_ref, req.socket), req.connection, true, {}, {},
-                       req.backlog});
+                       req.backlog, nullptr});
   join_result result = join_result::refuse(protocol::reasons::join_crashed);
   if (!guarded("on_join", [&] { result = handler_->on_join(req.params, it->second.info); })) {
     refuse(json::object{{"reason", protocol::reasons::join_crashed}});
@@ -153,15 +175,42 @@ void room_actor::handle_join(join_request& req) {
   auto& entry = members_.at(id);
   members_by_connection_.emplace(entry.connection.address(), id);
   monitor(entry.connection);
-  promise.deliver(join_outcome{
-      true, id,
-      net::make_frame(protocol::encode_reply(req.join_ref, ref_view, topic_, "ok",
-                                             result.response())),
-      caf::actor_cast<caf::actor>(this)});
-  // Frames produced for the joiner during on_join follow its join reply.
+  if (wanted) {
+    // The reply waits for the store; live frames meanwhile wait in `deferred`.
+    wanted->promise = std::move(promise);
+    wanted->response = result.response();
+    wanted->ref = req.ref;
+    auto since = wanted->since;
+    auto limit = wanted->since_mode ? settings_.max_replay : wanted->limit;
+    entry.recovering = std::make_unique<recovery>(std::move(*wanted));
+    request(settings_.store, caf::infinite, store::read_atom::value, topic_, since,
+            static_cast<std::uint64_t>(limit))
+        .then([this, id](history_page& page) { finish_recovery(id, &page); },
+              [this, id](caf::error&) { finish_recovery(id, nullptr); });
+    return;
+  }
+  complete_join(entry, promise,
+                net::make_frame(protocol::encode_reply(req.join_ref, ref_view, topic_, "ok",
+                                                       result.response())),
+                {}, 0);
+}
+
+void room_actor::complete_join(member_entry& entry, caf::response_promise& promise,
+                               const net::frame_ptr& reply, std::vector<net::frame_ptr> first,
+                               std::uint64_t replayed_upto) {
+  auto id = entry.info.id();
+  promise.deliver(join_outcome{true, id, reply, caf::actor_cast<caf::actor>(this)});
+  // After the reply: the replayed history, then the frames produced for the
+  // joiner meanwhile (during on_join, or live while the store was read), minus
+  // durable ones the replay already holds.
   entry.joining = false;
-  for (auto& frame : entry.deferred) send(entry.connection, deliver_atom::value, frame);
+  for (auto& frame : entry.deferred)
+    if (frame->seq == 0 || frame->seq > replayed_upto) first.push_back(std::move(frame));
   entry.deferred.clear();
+  if (!first.empty())
+    send(entry.connection, batch_atom::value,
+         batch_ptr(std::make_shared<fanout_batch>(fanout_batch{std::move(first), {}})),
+         member_frames{}, id);
   if (handler_->uses_presence()) {
     // presence_state follows once the mailbox is drained: every joiner of a
     // burst then shares one encoding of the list (which holds what on_join tracked).
@@ -186,24 +235,35 @@ void room_actor::handle_push(push_request& req) {
     return;
   }
   reply answer = reply::none();
+  auto durable_before = unsent_.broadcasts.size();
   const member& from = it->second.info;
   bool ok = guarded("on_event", [&] {
     answer = req.binary ? handler_->on_binary(req.event, *req.binary, from)
                         : handler_->on_event(req.event, req.payload, from);
   });
   if (!ok || answer.what() == reply::kind::none) return;
+  if (unsent_.broadcasts.size() > durable_before) {
+    // Acknowledged only once what it broadcast is committed.
+    unsent_.replies.push_back(
+        held_reply{req.member_id, req.ref, std::move(answer), unsent_.broadcasts.size() - 1});
+    return;
+  }
   it = members_.find(req.member_id);
   if (it == members_.end()) return;
-  const auto& join_ref = it->second.info.join_ref();
-  opt_ref ref = req.ref ? opt_ref(*req.ref) : std::nullopt;
+  deliver_to(it->second, reply_frame(it->second, req.ref, answer));  // in order with its broadcasts
+}
+
+net::frame_ptr room_actor::reply_frame(const member_entry& entry,
+                                       const std::optional<std::string>& ref,
+                                       const reply& answer) const {
+  const auto& join_ref = entry.info.join_ref();
   std::string_view status = answer.what() == reply::kind::ok ? "ok" : "error";
-  auto frame = answer.is_binary()
-                   ? net::make_frame(protocol::encode_binary_reply(join_ref, req.ref.value_or(""),
-                                                                   topic_, status, answer.bytes()),
-                                     true)
-                   : net::make_frame(protocol::encode_reply(join_ref, ref, topic_, status,
-                                                            answer.response()));
-  deliver_to(it->second, frame);  // in order with the broadcasts it caused
+  if (answer.is_binary())
+    return net::make_frame(
+        protocol::encode_binary_reply(join_ref, ref.value_or(""), topic_, status, answer.bytes()),
+        true);
+  return net::make_frame(protocol::encode_reply(join_ref, ref ? opt_ref(*ref) : std::nullopt,
+                                                topic_, status, answer.response()));
 }
 
 void room_actor::handle_leave(std::uint64_t member_id, const std::optional<std::string>& ref,
@@ -280,18 +340,23 @@ void room_actor::deliver_to(member_entry& entry, const net::frame_ptr& frame) {
   schedule_outbound();
 }
 
-broadcast_result room_actor::fan_out(const net::frame_ptr& frame, const member* except) {
+broadcast_result room_actor::fan_out(const net::frame_ptr& frame, std::uint64_t except) {
   auto& batch = *batch_;
-  if (except || !batch.skip.empty()) {
+  if (except != 0 || !batch.skip.empty()) {
     batch.skip.resize(batch.frames.size(), 0);  // skip stays parallel to frames
-    batch.skip.push_back(except ? except->id() : 0);
+    batch.skip.push_back(except);
   }
   batch.frames.push_back(frame);
   schedule_outbound();
+  return estimate_all(*frame, except);
+}
+
+broadcast_result room_actor::estimate_all(const net::outbound_frame& frame,
+                                          std::uint64_t except) const {
   broadcast_result result;
   for (const auto& [id, entry] : members_) {
-    if (entry.joining || (except && except->id() == id)) continue;
-    switch (estimate(entry, *frame)) {
+    if (entry.joining || except == id) continue;
+    switch (estimate(entry, frame)) {
       case send_status::success: ++result.success; break;
       case send_status::backpressure: ++result.backpressure; break;
       case send_status::dropped: ++result.dropped; break;
@@ -325,7 +390,15 @@ void room_actor::flush_outbound() {
   auto own = std::exchange(member_frames_, {});
   static const member_frames none;
   for (auto& [id, entry] : members_) {
-    if (entry.joining) continue;  // not joined yet: gets nothing emitted before
+    if (entry.joining) {
+      // Not joined yet: gets nothing emitted before, unless it is replaying
+      // history, which must run into the live frames without a gap.
+      if (entry.recovering)
+        for (std::size_t i = 0; i < shared->frames.size(); ++i)
+          if (i >= shared->skip.size() || shared->skip[i] != id)
+            entry.deferred.push_back(shared->frames[i]);
+      continue;
+    }
     auto mine = own.find(id);
     if (shared->frames.empty() && mine == own.end()) continue;
     send(entry.connection, batch_atom::value, shared,
@@ -338,17 +411,19 @@ void room_actor::flush_outbound() {
 
 broadcast_result room_actor::broadcast(std::string_view event, const json::value& payload,
                                        const member* except) {
+  if (durable_) return broadcast_durable(event, payload, except);
   // Broadcasts carry a null join_ref so that one encoded frame serves everyone.
   return fan_out(channel_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_, event,
                                                      payload),
                                false),
-                 except);
+                 except ? except->id() : 0);
 }
 
 broadcast_result room_actor::broadcast_binary(std::string_view event, std::string_view bytes,
                                               const member* except) {
+  // Durable topics store JSON broadcasts only: binary ones stay live-only.
   return fan_out(channel_frame(protocol::encode_binary_broadcast(topic_, event, bytes), true),
-                 except);
+                 except ? except->id() : 0);
 }
 
 send_status room_actor::push(const member& to, std::string_view event,
@@ -387,6 +462,145 @@ std::size_t room_actor::member_count() const {
 void room_actor::for_each_member(const std::function<void(const member&)>& fn) const {
   for (const auto& [id, entry] : members_)
     if (!entry.joining) fn(entry.info);
+}
+
+// -- durable topics ---------------------------------------------------------------------
+
+broadcast_result room_actor::broadcast_durable(std::string_view event, const json::value& payload,
+                                               const member* except) {
+  const auto* object = payload.if_object();
+  if (!object) {
+    log::warn("room", "durable broadcast refused: its payload is not a JSON object",
+              {{"topic", topic_}, {"event", std::string(event)}});
+    broadcast_result refused;
+    refused.dropped = member_count();
+    return refused;
+  }
+  json::object body = *object;
+  body.erase("seq");  // the store's seq replaces any the payload had
+  durable_broadcast pending{std::string(event), json::serialize(body), except ? except->id() : 0};
+  // Judged now, by the frame it will become (the seq adds a few bytes).
+  net::outbound_frame estimate_frame{std::string(pending.body.size() + topic_.size() + event.size() + 40, ' '),
+                                     false, policy_, budget_, 0};
+  unsent_.broadcasts.push_back(std::move(pending));
+  schedule_outbound();
+  return estimate_all(estimate_frame, except ? except->id() : 0);
+}
+
+void room_actor::send_durable() {
+  if (unsent_.broadcasts.empty()) return;
+  auto group = std::make_shared<durable_group>(std::exchange(unsent_, {}));
+  store::append_group records{topic_, {}};
+  records.records.reserve(group->broadcasts.size());
+  for (const auto& b : group->broadcasts) records.records.push_back({b.event, b.body});
+  // The store answers in order, so commits are fanned out in seq order.
+  request(settings_.store, caf::infinite, store::append_atom::value, std::move(records))
+      .then([this, group](std::uint64_t first_seq) { on_committed(*group, first_seq); },
+            [this, group](caf::error&) { on_store_failed(*group); });
+}
+
+net::frame_ptr room_actor::durable_frame(std::string_view event, std::string_view payload,
+                                         std::uint64_t seq) const {
+  return std::make_shared<const net::outbound_frame>(net::outbound_frame{
+      protocol::encode_text_raw(std::nullopt, std::nullopt, topic_, event, payload), false,
+      policy_, budget_, seq});
+}
+
+void room_actor::on_committed(durable_group& group, std::uint64_t first_seq) {
+  for (std::size_t i = 0; i < group.broadcasts.size(); ++i) {
+    const auto& b = group.broadcasts[i];
+    auto seq = first_seq + i;
+    fan_out(durable_frame(b.event, store::with_seq(b.body, seq), seq), b.except);
+  }
+  for (auto& held : group.replies) {
+    auto it = members_.find(held.member_id);
+    if (it == members_.end()) continue;  // left meanwhile
+    reply answer = std::move(held.answer);
+    if (answer.what() == reply::kind::ok && answer.response().is_object()) {
+      json::object response = answer.response().get_object();
+      response["seq"] = first_seq + held.last_broadcast;
+      answer = reply::ok(std::move(response));
+    }
+    deliver_to(it->second, reply_frame(it->second, held.ref, answer));
+  }
+}
+
+void room_actor::on_store_failed(durable_group& group) {
+  // Nothing was stored, so nothing is sent: the pushers learn it, nobody else.
+  util::counters::bump(settings_.counters->storage_failures, group.broadcasts.size());
+  for (auto& held : group.replies) {
+    auto it = members_.find(held.member_id);
+    if (it == members_.end()) continue;
+    deliver_to(it->second,
+               reply_frame(it->second, held.ref,
+                           reply::error(protocol::reasons::storage_unavailable)));
+  }
+}
+
+std::optional<room_actor::recovery> room_actor::recovery_params(const json::value& params,
+                                                                bool& invalid) const {
+  const auto* object = params.if_object();
+  if (!object) return std::nullopt;
+  auto read_count = [&](std::string_view key) -> std::optional<std::uint64_t> {
+    const auto* v = object->if_contains(key);
+    if (!v || v->is_null()) return std::nullopt;
+    if (v->is_uint64()) return v->get_uint64();
+    if (v->is_int64() && v->get_int64() >= 0) return static_cast<std::uint64_t>(v->get_int64());
+    invalid = true;
+    return std::nullopt;
+  };
+  auto since = read_count("since");
+  auto history = read_count("history");
+  if (invalid) return std::nullopt;
+  recovery wanted;
+  if (since) {
+    wanted.since = *since;
+    wanted.since_mode = true;
+  } else if (history) {
+    wanted.limit = std::min<std::uint64_t>(*history, settings_.max_replay);
+  } else {
+    return std::nullopt;
+  }
+  return wanted;
+}
+
+void room_actor::finish_recovery(std::uint64_t member_id, const history_page* page) {
+  auto it = members_.find(member_id);
+  if (it == members_.end() || !it->second.recovering) return;  // gone meanwhile
+  // Frames fanned out but not yet flushed (commits the store answered before
+  // this read) go into `deferred` now, where the replay's seqs filter them;
+  // flushed after the join they would arrive twice.
+  flush_outbound();
+  auto& entry = it->second;
+  auto wanted = std::move(entry.recovering);
+  json::value response = std::move(wanted->response);
+  std::vector<net::frame_ptr> replay;
+  std::uint64_t upto = 0;
+  if (auto* object = response.if_object()) {
+    if (page) {
+      // Recovered: every message after `since` is in the replay (or there is none).
+      bool recovered = wanted->since <= page->last_seq &&
+                       (wanted->since == page->last_seq ||
+                        (!page->messages.empty() && page->messages.front().seq == wanted->since + 1));
+      if (wanted->since_mode) (*object)["recovered"] = recovered;
+      (*object)["oldest_seq"] = page->oldest_seq;
+      (*object)["last_seq"] = page->last_seq;
+    } else {
+      if (wanted->since_mode) (*object)["recovered"] = false;
+      (*object)["history_error"] = protocol::reasons::storage_unavailable;
+    }
+  }
+  if (page) {
+    upto = page->last_seq;
+    replay.reserve(page->messages.size());
+    for (const auto& m : page->messages) replay.push_back(durable_frame(m.event, m.payload, m.seq));
+  }
+  const auto& ref = wanted->ref;
+  complete_join(entry, wanted->promise,
+                net::make_frame(protocol::encode_reply(entry.info.join_ref(),
+                                                       ref ? opt_ref(*ref) : std::nullopt, topic_,
+                                                       "ok", response)),
+                std::move(replay), upto);
 }
 
 // -- presence -------------------------------------------------------------------------

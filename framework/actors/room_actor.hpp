@@ -12,6 +12,7 @@
 #include "actors/runtime.hpp"
 #include "presence/presence_table.hpp"
 #include "roomcast/channel.hpp"
+#include "roomcast/durability.hpp"
 
 #include <caf/all.hpp>
 
@@ -30,6 +31,11 @@ struct room_settings {
   std::size_t default_budget = 1 << 20;
   std::size_t max_mailbox = 10'000;
   std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
+  /// Durable topics: the node's store actor, and whether a rule makes this
+  /// topic durable (its channel can also declare it).
+  caf::actor store;
+  bool durable = false;
+  std::size_t max_replay = 10'000;
 };
 
 class room_actor : public caf::event_based_actor, private channel_context {
@@ -45,6 +51,17 @@ class room_actor : public caf::event_based_actor, private channel_context {
   const char* name() const override { return "roomcast.room"; }
 
  private:
+  /// A join with {"since": N} or {"history": K} on a durable topic, waiting
+  /// for the store: its reply is held, live frames are kept in `deferred`.
+  struct recovery {
+    caf::response_promise promise;
+    json::value response;  // on_join's
+    std::optional<std::string> ref;
+    std::uint64_t since = 0;
+    std::uint64_t limit = 0;  // "history": the last `limit` messages
+    bool since_mode = false;  // "since" (reports recovered) or "history"
+  };
+
   struct member_entry {
     member info;
     caf::actor connection;
@@ -52,6 +69,27 @@ class room_actor : public caf::event_based_actor, private channel_context {
     std::vector<net::frame_ptr> deferred;
     std::optional<std::string> presence_key;  // tracked under this key
     net::gauge_ptr backlog;                   // its socket's unsent bytes
+    std::unique_ptr<recovery> recovering;     // set while replaying history
+  };
+
+  /// A durable broadcast waiting to be stored. `body` is the payload's JSON
+  /// text without "seq"; `except` a member id (0: nobody).
+  struct durable_broadcast {
+    std::string event;
+    std::string body;
+    std::uint64_t except = 0;
+  };
+  /// A push reply that waits for the commit of the broadcasts its push caused.
+  struct held_reply {
+    std::uint64_t member_id = 0;
+    std::optional<std::string> ref;
+    reply answer;
+    std::size_t last_broadcast = 0;  // index in the group of its push's last broadcast
+  };
+  /// What one turn of the room asks the store to commit.
+  struct durable_group {
+    std::vector<durable_broadcast> broadcasts;
+    std::vector<held_reply> replies;
   };
 
   struct timer_entry {
@@ -68,6 +106,28 @@ class room_actor : public caf::event_based_actor, private channel_context {
                     leave_reason why);
   void handle_down(const caf::down_msg& msg);
   void handle_timer(timer_id id);
+  /// Answers a join once on_join accepted it (the reply frame, then what waited).
+  /// `first` goes right after the reply (a replay); deferred durable frames
+  /// with seq <= replayed_upto are dropped (the replay holds them).
+  void complete_join(member_entry& entry, caf::response_promise& promise,
+                     const net::frame_ptr& reply, std::vector<net::frame_ptr> first,
+                     std::uint64_t replayed_upto);
+  net::frame_ptr reply_frame(const member_entry& entry, const std::optional<std::string>& ref,
+                             const reply& answer) const;
+
+  // -- durable topics -------------------------------------------------------------------
+  broadcast_result broadcast_durable(std::string_view event, const json::value& payload,
+                                     const member* except);
+  /// Hands this turn's durable broadcasts to the store (one message).
+  void send_durable();
+  void on_committed(durable_group& group, std::uint64_t first_seq);
+  void on_store_failed(durable_group& group);
+  net::frame_ptr durable_frame(std::string_view event, std::string_view payload,
+                               std::uint64_t seq) const;
+  /// Reads {"since": N} / {"history": K} from join params; nullopt: no recovery.
+  /// Sets `invalid` for a present but unusable value.
+  std::optional<recovery> recovery_params(const json::value& params, bool& invalid) const;
+  void finish_recovery(std::uint64_t member_id, const history_page* page);
 
   // -- channel_context ------------------------------------------------------------------
   const std::string& topic() const override { return topic_; }
@@ -94,7 +154,9 @@ class room_actor : public caf::event_based_actor, private channel_context {
   // Frames are collected while the mailbox has work and sent by flush_outbound():
   // one message per member per batch, whatever number of broadcasts it holds.
   void deliver_to(member_entry& entry, const net::frame_ptr& frame);
-  broadcast_result fan_out(const net::frame_ptr& frame, const member* except);
+  /// `except`: a member id that skips the frame (0: nobody).
+  broadcast_result fan_out(const net::frame_ptr& frame, std::uint64_t except);
+  broadcast_result estimate_all(const net::outbound_frame& frame, std::uint64_t except) const;
   /// What will become of `frame` at this member's socket, judged by its backlog.
   [[nodiscard]] send_status estimate(const member_entry& entry, const net::outbound_frame& frame) const;
   net::frame_ptr channel_frame(std::string data, bool binary) const;
@@ -147,6 +209,8 @@ class room_actor : public caf::event_based_actor, private channel_context {
   bool diff_flush_scheduled_ = false;
   bool state_flush_scheduled_ = false;
   std::vector<std::uint64_t> awaiting_state_;  // joined, presence_state not sent yet
+  bool durable_ = false;
+  durable_group unsent_;        // this turn's durable broadcasts
   std::string phx_ref_prefix_;  // random per room: refs stay unique across restarts
   std::uint64_t next_phx_ref_ = 0;
 };

@@ -10,4 +10,10 @@ const channel_route* runtime::find_channel(std::string_view topic) const {
   return nullptr;
 }
 
+bool runtime::is_durable(std::string_view topic) const {
+  for (const auto& rule : options.store.durable)
+    if (topic_matches(rule.pattern, topic)) return true;
+  return false;
+}
+
 }  // namespace roomcast::actors

@@ -26,6 +26,8 @@ struct runtime {
 
   /// The first route whose pattern matches `topic`, or nullptr.
   [[nodiscard]] const channel_route* find_channel(std::string_view topic) const;
+  /// True when a store_options::durable rule matches `topic`.
+  [[nodiscard]] bool is_durable(std::string_view topic) const;
 };
 
 }  // namespace roomcast::actors

@@ -7,8 +7,9 @@
 
 namespace roomcast::actors {
 
-topic_directory::topic_directory(caf::actor_config& cfg, std::shared_ptr<const runtime> rt)
-    : caf::event_based_actor(cfg), runtime_(std::move(rt)) {}
+topic_directory::topic_directory(caf::actor_config& cfg, std::shared_ptr<const runtime> rt,
+                                 caf::actor store)
+    : caf::event_based_actor(cfg), runtime_(std::move(rt)), store_(std::move(store)) {}
 
 topic_directory::room_slot* topic_directory::room_for(const std::string& topic, bool raw) {
   auto& rooms = raw ? raw_rooms_ : channel_rooms_;
@@ -26,9 +27,10 @@ topic_directory::room_slot* topic_directory::room_for(const std::string& topic, 
     }
     if (!handler) return nullptr;
   }
-  room_settings settings{runtime_->options.presence_window, runtime_->options.overflow,
-                         runtime_->options.outbound_budget_bytes,
-                         runtime_->options.max_room_mailbox, runtime_->counters};
+  const auto& o = runtime_->options;
+  room_settings settings{o.presence_window, o.overflow, o.outbound_budget_bytes,
+                         o.max_room_mailbox, runtime_->counters, store_,
+                         !raw && runtime_->is_durable(topic), o.store.max_replay};
   auto room = spawn<room_actor>(topic, std::move(handler), caf::actor_cast<caf::actor>(this),
                                 std::move(settings));
   monitor(room);
@@ -37,6 +39,7 @@ topic_directory::room_slot* topic_directory::room_for(const std::string& topic, 
 }
 
 void topic_directory::on_exit() {
+  store_ = nullptr;
   channel_rooms_.clear();
   raw_rooms_.clear();
   keys_.clear();

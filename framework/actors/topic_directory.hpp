@@ -17,7 +17,8 @@ namespace roomcast::actors {
 
 class topic_directory : public caf::event_based_actor {
  public:
-  topic_directory(caf::actor_config& cfg, std::shared_ptr<const runtime> rt);
+  /// `store`: the node's store actor, handed to the rooms of durable topics.
+  topic_directory(caf::actor_config& cfg, std::shared_ptr<const runtime> rt, caf::actor store);
 
   caf::behavior make_behavior() override;
   void on_exit() override;  // drops the room handles (rooms refer back to us)
@@ -38,6 +39,7 @@ class topic_directory : public caf::event_based_actor {
   room_slot* room_for(const std::string& topic, bool raw);
 
   std::shared_ptr<const runtime> runtime_;
+  caf::actor store_;
   std::unordered_map<std::string, room_slot> channel_rooms_;
   std::unordered_map<std::string, room_slot> raw_rooms_;
   std::unordered_map<caf::actor_addr, room_key> keys_;

@@ -21,6 +21,7 @@ struct outbound_frame {
   bool binary = false;
   overflow_policy policy = overflow_policy::close;  ///< when the socket is over budget
   std::size_t budget = 0;  ///< backlog limit for this frame; 0: the socket's default
+  std::uint64_t seq = 0;   ///< a durable topic's sequence number; 0: not durable
 };
 
 using frame_ptr = std::shared_ptr<const outbound_frame>;

@@ -30,10 +30,13 @@ struct socket_limits {
   std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
 };
 
+/// Called exactly once with the answer, possibly later and from another thread.
+using http_responder = std::function<void(http_response)>;
+
 class gateway {
  public:
   virtual ~gateway() = default;
-  virtual http_response handle_http(const http_request& request) = 0;
+  virtual void handle_http(const http_request& request, http_responder respond) = 0;
   virtual upgrade_plan plan_upgrade(const http_request& request) = 0;
   [[nodiscard]] virtual const socket_limits& limits() const = 0;
 };

@@ -62,7 +62,14 @@ class http_session : public std::enable_shared_from_this<http_session> {
                              gateway_->limits(), registry_, converted->remote_address);
       return;
     }
-    send(gateway_->handle_http(*converted), req.keep_alive());
+    // The answer may come from an actor thread: back onto this socket's executor.
+    gateway_->handle_http(*converted, [self = shared_from_this(),
+                                       keep_alive = req.keep_alive()](http_response response) {
+      asio::post(self->stream_.get_executor(),
+                 [self, keep_alive, response = std::move(response)]() mutable {
+                   self->send(std::move(response), keep_alive);
+                 });
+    });
   }
 
   std::optional<http_request> convert(const beast_request& req) {

@@ -276,6 +276,16 @@ std::string encode_text(opt_ref join_ref, opt_ref ref, std::string_view topic,
   return out;
 }
 
+std::string encode_text_raw(opt_ref join_ref, opt_ref ref, std::string_view topic,
+                            std::string_view event, std::string_view payload_json) {
+  std::string out;
+  out.reserve(32 + topic.size() + event.size() + payload_json.size());
+  append_envelope_head(out, join_ref, ref, topic, event);
+  out += payload_json;
+  out += ']';
+  return out;
+}
+
 std::string encode_reply(opt_ref join_ref, opt_ref ref, std::string_view topic,
                          std::string_view status, const json::value& response) {
   std::string out;

@@ -75,6 +75,10 @@ using opt_ref = std::optional<std::string_view>;
 [[nodiscard]] std::string encode_text(opt_ref join_ref, opt_ref ref, std::string_view topic,
                                       std::string_view event, const boost::json::value& payload);
 
+/// Like encode_text, with a payload that is already JSON text (trusted: not checked).
+[[nodiscard]] std::string encode_text_raw(opt_ref join_ref, opt_ref ref, std::string_view topic,
+                                          std::string_view event, std::string_view payload_json);
+
 /// [join_ref, ref, topic, "phx_reply", {"status": status, "response": response}].
 [[nodiscard]] std::string encode_reply(opt_ref join_ref, opt_ref ref, std::string_view topic,
                                        std::string_view status,

@@ -20,6 +20,10 @@ inline constexpr std::string_view invalid_topic = "invalid topic";
 inline constexpr std::string_view join_crashed = "join crashed";
 inline constexpr std::string_view join_timeout = "join timeout";
 inline constexpr std::string_view binary_unsupported = "binary payloads not supported";
+// Durable topics.
+inline constexpr std::string_view storage_unavailable = "storage_unavailable";
+inline constexpr std::string_view invalid_since =
+    "invalid join params: since and history must be non-negative integers";
 // Backpressure and limits.
 inline constexpr std::string_view rate_limited = "rate_limited";
 inline constexpr std::string_view overloaded = "overloaded";

@@ -19,6 +19,7 @@ struct counters {
   std::atomic<std::uint64_t> refused_node_limit{0};
   std::atomic<std::uint64_t> refused_ip_limit{0};
   std::atomic<std::uint64_t> oversized_frames{0};
+  std::atomic<std::uint64_t> storage_failures{0};
 
   static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) {
     c.fetch_add(n, std::memory_order_relaxed);
@@ -28,7 +29,8 @@ struct counters {
     auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
     return server_stats{get(frames_dropped),     get(backpressure_closes), get(rate_limited_pushes),
                         get(rate_limit_closes),  get(overloaded_pushes),   get(oversized_payloads),
-                        get(refused_node_limit), get(refused_ip_limit),    get(oversized_frames)};
+                        get(refused_node_limit), get(refused_ip_limit),    get(oversized_frames),
+                        get(storage_failures)};
   }
 };
 

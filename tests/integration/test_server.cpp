@@ -117,6 +117,30 @@ class small_budget_channel final : public channel {
   std::optional<std::size_t> outbound_budget() const override { return 64 * 1024; }
 };
 
+/// Declares itself durable (no rule needed).
+class journal_channel final : public channel {
+ public:
+  join_result on_join(const json::value&, const member&) override { return join_result::accept(); }
+  reply on_event(std::string_view event, const json::value& payload, const member& from) override {
+    if (event == "two") {
+      broadcast("entry", json::object{{"part", 1}});
+      broadcast("entry", json::object{{"part", 2}});
+      return reply::ok();
+    }
+    if (event == "not_object") {
+      auto result = broadcast("entry", json::array{1, 2});
+      return reply::ok(json::object{{"dropped", result.dropped}});
+    }
+    if (event == "whisper") {
+      push(from, "whisper", payload);  // not a broadcast: not stored
+      return reply::ok();
+    }
+    broadcast("entry", payload);
+    return reply::ok(json::object{{"mine", true}});
+  }
+  bool durable() const override { return true; }
+};
+
 class private_channel final : public channel {
  public:
   join_result on_join(const json::value&, const member&) override {
@@ -134,6 +158,7 @@ void register_test_channels(server& srv) {
   srv.channel("private:*", [](std::string_view) { return std::make_unique<private_channel>(); });
   srv.channel("small:*", [](std::string_view) { return std::make_unique<small_budget_channel>(); });
   srv.channel("presence:*", [](std::string_view) { return std::make_unique<presence_channel>(); });
+  srv.channel("journal:*", [](std::string_view) { return std::make_unique<journal_channel>(); });
 }
 
 std::unique_ptr<server> start_test_server(server_options options) {
@@ -177,10 +202,13 @@ int loopback_connect(std::uint16_t port) {
   return fd;
 }
 
-http_result http_get(std::uint16_t port, const std::string& target) {
+http_result http_get(std::uint16_t port, const std::string& target, const std::string& headers,
+                     const std::string& method) {
   int fd = loopback_connect(port);
   if (fd < 0) throw std::runtime_error("connect failed");
-  std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string request = method + " " + target +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
+                        "\r\n";
   if (::send(fd, request.data(), request.size(), 0) < 0) {
     ::close(fd);
     throw std::runtime_error("send failed");

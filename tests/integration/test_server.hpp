@@ -35,6 +35,10 @@ inline constexpr std::chrono::milliseconds wait_limit = 5s;
 ///  small:*    every pushed event is broadcast and answered ok; its broadcasts are
 ///             dropped (policy drop) past a 64 KiB backlog of their own.
 ///  presence:* the built-in presence channel (roomcast::presence_channel).
+///  journal:*  declares itself durable. Any event: broadcast "entry" with the
+///             payload, reply ok {"mine": true}. "two": two broadcasts;
+///             "not_object": broadcast an array (refused), reply {"dropped": n};
+///             "whisper": push the payload back to the sender only.
 void register_test_channels(server& srv);
 
 /// True while a room:* channel is inside its "sleep" event.
@@ -68,6 +72,8 @@ struct http_result {
   int status = 0;
   std::string body;
 };
-http_result http_get(std::uint16_t port, const std::string& target);
+/// `headers`: extra header lines, each ending in "\r\n".
+http_result http_get(std::uint16_t port, const std::string& target,
+                     const std::string& headers = "", const std::string& method = "GET");
 
 }  // namespace roomcast::testing

@@ -39,6 +39,7 @@ struct server_stats {
   std::uint64_t refused_node_limit = 0;       ///< upgrades refused with 503
   std::uint64_t refused_ip_limit = 0;         ///< upgrades refused with 429
   std::uint64_t oversized_frames = 0;         ///< sockets closed with 1009
+  std::uint64_t storage_failures = 0;         ///< durable broadcasts not stored (storage_unavailable)
 };
 
 }  // namespace roomcast

@@ -158,6 +158,13 @@ class channel {
   /// Keep the room (and this instance) alive while no member is joined.
   [[nodiscard]] virtual bool keep_when_empty() const { return false; }
 
+  /// Durable: every JSON broadcast gets a per-topic sequence number (added to
+  /// its payload object as "seq"), is stored, and leaves only once committed; a
+  /// push's reply then waits for the commit of the broadcasts it caused and
+  /// carries the last one's "seq". Topics matching store_options::durable are
+  /// durable whatever this says. See docs/durability.md.
+  [[nodiscard]] virtual bool durable() const { return false; }
+
   /// Presence: when true, every joiner receives "presence_state" (the current
   /// presence list) right after its join reply. Changes are broadcast as
   /// "presence_diff" either way, once something is tracked.

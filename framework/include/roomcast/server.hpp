@@ -4,6 +4,7 @@
 
 #include "roomcast/backpressure.hpp"
 #include "roomcast/channel.hpp"
+#include "roomcast/durability.hpp"
 #include "roomcast/http.hpp"
 #include "roomcast/raw.hpp"
 #include "roomcast/socket_info.hpp"
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace roomcast {
 
@@ -67,6 +69,15 @@ struct server_options {
   /// Open sockets per server (503 past it) and per remote address (429); 0 = no limit.
   std::size_t max_connections = 0;
   std::size_t max_connections_per_ip = 0;
+
+  // -- durability and the HTTP API ---------------------------------------------
+
+  /// Where the server keeps its files (the SQLite database by default).
+  std::string data_dir = "data";
+  /// Durable topics and their store (docs/durability.md).
+  store_options store;
+  /// Keys accepted by /api/* as "Authorization: Bearer KEY". None: /api/* answers 401.
+  std::vector<std::string> api_keys;
 };
 
 /// Decision of the socket-level connect handler.
@@ -154,6 +165,15 @@ class server {
   /// {"metas": [...]} of `key` in `topic`, or nullopt.
   [[nodiscard]] std::optional<boost::json::object> presence_get(std::string_view topic,
                                                                 std::string_view key) const;
+
+  // -- history of durable topics (blocking; not from a channel callback) ---------
+
+  /// The latest `limit` stored messages of `topic` with seq > since, oldest
+  /// first. Throws std::runtime_error when storage is unavailable.
+  [[nodiscard]] history_page history(std::string_view topic, std::uint64_t since = 0,
+                                     std::size_t limit = 100) const;
+  /// False while the store cannot write (disk full, locked, corrupt file).
+  [[nodiscard]] bool storage_healthy() const;
 
   /// The counters of every drop, close and refusal so far.
   [[nodiscard]] server_stats stats() const;

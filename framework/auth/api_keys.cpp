@@ -1,0 +1,27 @@
+#include "auth/api_keys.hpp"
+
+#include <openssl/crypto.h>
+
+namespace roomcast::auth {
+
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size() || a.empty()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+api_auth check_api_key(const std::map<std::string, std::string>& headers,
+                       const std::vector<std::string>& keys) {
+  if (keys.empty()) return api_auth::none_configured;
+  auto it = headers.find("authorization");
+  if (it == headers.end()) return api_auth::missing;
+  std::string_view value = it->second;
+  constexpr std::string_view scheme = "Bearer ";
+  if (value.size() <= scheme.size() || value.substr(0, scheme.size()) != scheme)
+    return api_auth::missing;
+  auto presented = value.substr(scheme.size());
+  bool match = false;
+  for (const auto& key : keys) match |= constant_time_equal(presented, key);  // no early exit
+  return match ? api_auth::ok : api_auth::wrong;
+}
+
+}  // namespace roomcast::auth
