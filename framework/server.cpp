@@ -128,7 +128,8 @@ class server_gateway final : public net::gateway {
     // A short-lived actor waits for the store, so no I/O thread ever blocks.
     system_.spawn([store, topic, since = *since, limit = *limit,
                    respond = std::move(respond)](caf::event_based_actor* self) {
-      self->request(store, std::chrono::seconds(5), store::read_atom::value, topic, since, limit)
+      self->request(store, std::chrono::seconds(5), store::read_atom::value, topic, since, limit,
+                    false)
           .then([topic, respond](history_page& page) {
                   respond(http_response::json(200, store::history_json(topic, page)));
                 },
@@ -465,7 +466,7 @@ history_page server::history(std::string_view topic, std::uint64_t since,
   history_page page;
   std::string failure;
   self->request(s.store, std::chrono::seconds(5), store::read_atom::value, std::string(topic),
-                since, static_cast<std::uint64_t>(limit))
+                since, static_cast<std::uint64_t>(limit), false)
       .receive([&](history_page& p) { page = std::move(p); },
                [&](caf::error& err) { failure = s.system->render(err); });
   if (!failure.empty()) throw std::runtime_error("history unavailable: " + failure);

@@ -39,6 +39,8 @@ struct options {
   std::string label;              // free text, echoed in the JSON line
   unsigned threads = 1;           // client I/O threads
   int server_pid = 0;             // idle: read the server's RSS from /proc
+  std::size_t window = 16;        // durable: pushes in flight per connection; store: per topic per commit
+  bool store_sync_full = true;    // store: synchronous = FULL (else NORMAL)
 };
 
 /// Client I/O threads around one io_context.
@@ -88,5 +90,7 @@ json::object run_idle(const options& o);
 json::object run_echo(const options& o);
 json::object run_broadcast(const options& o);
 json::object run_fanout(const options& o);
+json::object run_durable(const options& o);
+json::object run_store(const options& o);
 
 }  // namespace roomcast::bench

@@ -41,13 +41,14 @@ int main(int argc, char** argv) {
   const std::map<std::string, scenario> scenarios = {
       {"presence", run_presence}, {"joins", run_joins},         {"idle", run_idle},
       {"echo", run_echo},         {"broadcast", run_broadcast}, {"fanout", run_fanout},
+      {"durable", run_durable},   {"store", run_store},
   };
   options o;
   std::string path;
   unsigned port = o.port;
   po::options_description desc(
       "Usage: roomcast-bench --scenario NAME [options]\n"
-      "Scenarios: presence, joins, idle (Phoenix); echo, broadcast (raw); fanout (Phoenix)");
+      "Scenarios: presence, joins, idle (Phoenix); echo, broadcast (raw); fanout, durable (Phoenix); store (in-process SQLite)");
   desc.add_options()
       ("help,h", "show this help")
       ("scenario", po::value(&o.scenario)->required(), "what to run")
@@ -59,9 +60,11 @@ int main(int argc, char** argv) {
       ("rate", po::value(&o.rate)->default_value(o.rate), "fanout: broadcasts per second, all publishers")
       ("payload-bytes", po::value(&o.payload_bytes)->default_value(o.payload_bytes), "message payload size")
       ("rounds", po::value(&o.rounds)->default_value(o.rounds), "broadcast: rounds")
-      ("duration-s", po::value(&o.duration_s)->default_value(o.duration_s), "echo/fanout: seconds of load")
+      ("duration-s", po::value(&o.duration_s)->default_value(o.duration_s), "echo/fanout/durable: seconds of load")
       ("timeout-s", po::value(&o.timeout_s)->default_value(o.timeout_s), "bound for any wait")
       ("topic", po::value(&o.topic)->default_value(o.topic), "Phoenix topic")
+      ("window", po::value(&o.window)->default_value(o.window), "durable: pushes in flight per connection")
+      ("store-sync", po::value<std::string>()->default_value("full"), "store: full or normal")
       ("threads", po::value(&o.threads)->default_value(o.threads), "client I/O threads")
       ("server-pid", po::value(&o.server_pid)->default_value(0), "idle: server process to measure")
       ("label", po::value(&o.label), "free text copied into the JSON line");
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
     std::cerr << "roomcast-bench: " << e.what() << "\n" << desc << "\n";
     return 2;
   }
+  o.store_sync_full = vm["store-sync"].as<std::string>() != "normal";
   auto it = scenarios.find(o.scenario);
   if (it == scenarios.end() || port == 0 || port > 65535 || o.connections == 0) {
     std::cerr << "roomcast-bench: unknown scenario or bad --port/--connections\n";

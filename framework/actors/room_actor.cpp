@@ -184,7 +184,7 @@ void room_actor::handle_join(join_request& req) {
     auto limit = wanted->since_mode ? settings_.max_replay : wanted->limit;
     entry.recovering = std::make_unique<recovery>(std::move(*wanted));
     request(settings_.store, caf::infinite, store::read_atom::value, topic_, since,
-            static_cast<std::uint64_t>(limit))
+            static_cast<std::uint64_t>(limit), true)
         .then([this, id](history_page& page) { finish_recovery(id, &page); },
               [this, id](caf::error&) { finish_recovery(id, nullptr); });
     return;
@@ -500,10 +500,10 @@ void room_actor::send_durable() {
 }
 
 net::frame_ptr room_actor::durable_frame(std::string_view event, std::string_view payload,
-                                         std::uint64_t seq) const {
+                                         std::uint64_t seq, std::size_t budget) const {
   return std::make_shared<const net::outbound_frame>(net::outbound_frame{
       protocol::encode_text_raw(std::nullopt, std::nullopt, topic_, event, payload), false,
-      policy_, budget_, seq});
+      policy_, budget ? budget : budget_, seq});
 }
 
 void room_actor::on_committed(durable_group& group, std::uint64_t first_seq) {
@@ -593,7 +593,13 @@ void room_actor::finish_recovery(std::uint64_t member_id, const history_page* pa
   if (page) {
     upto = page->last_seq;
     replay.reserve(page->messages.size());
-    for (const auto& m : page->messages) replay.push_back(durable_frame(m.event, m.payload, m.seq));
+    // The replay is admitted whole (a budget it fits in): bounded by max_replay,
+    // it must not close the socket it was asked for. Later frames meet the
+    // usual budget behind it.
+    std::size_t bytes = 0;
+    for (const auto& m : page->messages) bytes += m.payload.size() + m.event.size() + topic_.size() + 32;
+    for (const auto& m : page->messages)
+      replay.push_back(durable_frame(m.event, m.payload, m.seq, budget_ + bytes));
   }
   const auto& ref = wanted->ref;
   complete_join(entry, wanted->promise,

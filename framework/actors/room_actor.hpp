@@ -122,8 +122,9 @@ class room_actor : public caf::event_based_actor, private channel_context {
   void send_durable();
   void on_committed(durable_group& group, std::uint64_t first_seq);
   void on_store_failed(durable_group& group);
+  /// `budget`: the backlog limit it is sent under; 0: the channel's.
   net::frame_ptr durable_frame(std::string_view event, std::string_view payload,
-                               std::uint64_t seq) const;
+                               std::uint64_t seq, std::size_t budget = 0) const;
   /// Reads {"since": N} / {"history": K} from join params; nullopt: no recovery.
   /// Sets `invalid` for a present but unusable value.
   std::optional<recovery> recovery_params(const json::value& params, bool& invalid) const;

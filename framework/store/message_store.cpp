@@ -18,19 +18,27 @@ std::string with_seq(std::string_view body, std::uint64_t seq) {
 
 struct message_store::statements {
   explicit statements(database& db)
-      : insert(db.prepare("INSERT INTO messages (topic, seq, event, payload, ts_ms) "
+      : insert(db.prepare("INSERT INTO events (topic_id, seq, event, payload, ts_ms) "
                           "VALUES (?, ?, ?, ?, ?)")),
-        save_last(db.prepare("INSERT INTO topics (topic, last_seq) VALUES (?, ?) "
-                             "ON CONFLICT (topic) DO UPDATE SET last_seq = excluded.last_seq")),
-        load_last(db.prepare("SELECT last_seq FROM topics WHERE topic = ?")),
-        trim_count(db.prepare("DELETE FROM messages WHERE topic = ? AND seq <= ?")),
-        trim_age(db.prepare("DELETE FROM messages WHERE topic = ? AND ts_ms < ?")),
-        oldest(db.prepare("SELECT min(seq) FROM messages WHERE topic = ?")),
-        latest(db.prepare("SELECT seq, event, payload, ts_ms FROM messages "
-                          "WHERE topic = ? AND seq > ? ORDER BY seq DESC LIMIT ?")),
-        all_topics(db.prepare("SELECT topic FROM topics")) {}
+        find_topic(db.prepare("SELECT id, last_seq FROM topics WHERE name = ?")),
+        add_topic(db.prepare("INSERT INTO topics (name, last_seq) VALUES (?, 0)")),
+        save_last(db.prepare("UPDATE topics SET last_seq = ? WHERE id = ?")),
+        trim_count(db.prepare("DELETE FROM events WHERE topic_id = ? AND seq <= ?")),
+        // Within a topic, commit time grows with seq: everything before the first
+        // message young enough goes (this reads only what it deletes, plus one).
+        trim_age(db.prepare(
+            "DELETE FROM events WHERE topic_id = ?1 AND seq < coalesce("
+            "(SELECT seq FROM events WHERE topic_id = ?1 AND ts_ms >= ?2 ORDER BY seq LIMIT 1),"
+            " 9223372036854775807)")),
+        oldest(db.prepare("SELECT min(seq) FROM events WHERE topic_id = ?")),
+        latest(db.prepare("SELECT seq, event, payload, ts_ms FROM events "
+                          "WHERE topic_id = ? AND seq > ? ORDER BY seq DESC LIMIT ?")),
+        after(db.prepare("SELECT seq, event, payload, ts_ms FROM events "
+                         "WHERE topic_id = ? AND seq > ? ORDER BY seq LIMIT ?")),
+        all_topics(db.prepare("SELECT id, name FROM topics")) {}
 
-  statement insert, save_last, load_last, trim_count, trim_age, oldest, latest, all_topics;
+  statement insert, find_topic, add_topic, save_last, trim_count, trim_age, oldest, latest, after,
+      all_topics;
 };
 
 message_store::message_store(std::string path, store_options options)
@@ -50,9 +58,15 @@ void message_store::open() {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec(options_.sync == store_sync::full ? "PRAGMA synchronous = FULL"
                                             : "PRAGMA synchronous = NORMAL");
+  // Fewer, larger checkpoints (each rewrites pages into the database file), and
+  // a cache that holds every topic's hot pages between commits.
+  db.exec("PRAGMA wal_autocheckpoint = 10000");
+  db.exec("PRAGMA journal_size_limit = 67108864");
+  db.exec("PRAGMA cache_size = -32768");
   if (options_.max_bytes > 0) {
     auto page = static_cast<std::uint64_t>(db.query_int("PRAGMA page_size"));
-    db.exec("PRAGMA max_page_count = " + std::to_string(std::max<std::uint64_t>(1, options_.max_bytes / page)));
+    db.exec("PRAGMA max_page_count = " +
+            std::to_string(std::max<std::uint64_t>(1, options_.max_bytes / page)));
   }
   migrate(db);
   db_.emplace(std::move(db));
@@ -62,7 +76,7 @@ void message_store::open() {
 void message_store::close() noexcept {
   stmts_.reset();
   db_.reset();
-  last_seq_.clear();
+  topics_.clear();
 }
 
 const retention& message_store::retention_for(std::string_view topic) const {
@@ -71,14 +85,20 @@ const retention& message_store::retention_for(std::string_view topic) const {
   return options_.default_retention;
 }
 
-std::uint64_t message_store::last_seq(const std::string& topic) {
-  if (auto it = last_seq_.find(topic); it != last_seq_.end()) return it->second;
-  auto& q = stmts_->load_last;
+message_store::topic_state* message_store::find(const std::string& topic, bool create) {
+  if (auto it = topics_.find(topic); it != topics_.end()) return &it->second;
+  auto& q = stmts_->find_topic;
   q.bind(1, topic);
-  std::uint64_t seq = q.step() ? static_cast<std::uint64_t>(q.column_int(0)) : 0;
+  std::optional<topic_state> found;
+  if (q.step())
+    found = topic_state{q.column_int(0), static_cast<std::uint64_t>(q.column_int(1))};
   q.reset();
-  last_seq_.emplace(topic, seq);
-  return seq;
+  if (!found) {
+    if (!create) return nullptr;
+    stmts_->add_topic.bind(1, topic).run();
+    found = topic_state{db_->last_insert_id(), 0};
+  }
+  return &topics_.emplace(topic, *found).first->second;
 }
 
 std::vector<std::uint64_t> message_store::append(const std::vector<append_group>& groups,
@@ -86,59 +106,68 @@ std::vector<std::uint64_t> message_store::append(const std::vector<append_group>
   if (!is_open()) throw std::logic_error("store is not open");
   std::vector<std::uint64_t> firsts;
   firsts.reserve(groups.size());
-  std::unordered_map<std::string, std::uint64_t> updated;  // topic -> new last seq
+  std::vector<std::pair<const std::string*, topic_state*>> touched;
   try {
     in_transaction(*db_, [&] {
       for (const auto& group : groups) {
-        auto next = (updated.count(group.topic) ? updated[group.topic] : last_seq(group.topic)) + 1;
-        firsts.push_back(next);
+        topic_state* topic = find(group.topic, true);
+        if (std::find_if(touched.begin(), touched.end(),
+                         [&](const auto& t) { return t.second == topic; }) == touched.end())
+          touched.emplace_back(&group.topic, topic);
+        firsts.push_back(topic->last_seq + 1);
         for (const auto& record : group.records) {
-          stmts_->insert.bind(1, group.topic)
-              .bind(2, static_cast<std::int64_t>(next))
+          auto seq = ++topic->last_seq;
+          std::string payload = with_seq(record.body, seq);
+          stmts_->insert.bind(1, topic->id)
+              .bind(2, static_cast<std::int64_t>(seq))
               .bind(3, record.event)
-              .bind(4, with_seq(record.body, next))
+              .bind(4, payload)
               .bind(5, now_ms)
               .run();
-          ++next;
         }
-        updated[group.topic] = next - 1;
       }
-      for (const auto& [topic, last] : updated) {
-        stmts_->save_last.bind(1, topic).bind(2, static_cast<std::int64_t>(last)).run();
-        auto keep = retention_for(topic).max_messages;
-        if (keep > 0 && last > keep)
-          stmts_->trim_count.bind(1, topic).bind(2, static_cast<std::int64_t>(last - keep)).run();
+      for (const auto& [name, topic] : touched) {
+        stmts_->save_last.bind(1, static_cast<std::int64_t>(topic->last_seq)).bind(2, topic->id).run();
+        auto keep = retention_for(*name).max_messages;
+        if (keep > 0 && topic->last_seq > keep)
+          stmts_->trim_count.bind(1, topic->id)
+              .bind(2, static_cast<std::int64_t>(topic->last_seq - keep))
+              .run();
       }
     });
   } catch (...) {
-    // Nothing was stored: the cached numbers of these topics may be ahead.
-    for (const auto& group : groups) last_seq_.erase(group.topic);
+    // Nothing was stored: the cached numbers (and new topic ids) are void.
+    topics_.clear();
     throw;
   }
-  for (const auto& [topic, last] : updated) last_seq_[topic] = last;
   return firsts;
 }
 
 history_page message_store::read(const std::string& topic, std::uint64_t since,
-                                 std::size_t limit) {
+                                 std::size_t limit, bool latest) {
   if (!is_open()) throw std::logic_error("store is not open");
   history_page page;
-  page.last_seq = last_seq(topic);
+  topic_state* state = find(topic, false);
+  if (!state) {
+    page.oldest_seq = 1;
+    return page;
+  }
+  page.last_seq = state->last_seq;
   auto& oldest = stmts_->oldest;
-  oldest.bind(1, topic);
+  oldest.bind(1, state->id);
   page.oldest_seq = oldest.step() && !oldest.column_is_null(0)
                         ? static_cast<std::uint64_t>(oldest.column_int(0))
                         : page.last_seq + 1;
   oldest.reset();
-  auto& q = stmts_->latest;
-  q.bind(1, topic)
+  auto& q = latest ? stmts_->latest : stmts_->after;
+  q.bind(1, state->id)
       .bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(since, INT64_MAX)))
       .bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
   while (q.step())
     page.messages.push_back(stored_message{static_cast<std::uint64_t>(q.column_int(0)),
                                            q.column_text(1), q.column_text(2), q.column_int(3)});
   q.reset();
-  std::reverse(page.messages.begin(), page.messages.end());
+  if (latest) std::reverse(page.messages.begin(), page.messages.end());
   return page;
 }
 
@@ -149,17 +178,17 @@ void message_store::probe() {
 
 std::uint64_t message_store::sweep(std::int64_t now_ms) {
   if (!is_open()) return 0;
-  std::vector<std::string> topics;
+  std::vector<std::pair<std::int64_t, std::string>> topics;
   auto& all = stmts_->all_topics;
-  while (all.step()) topics.push_back(all.column_text(0));
+  while (all.step()) topics.emplace_back(all.column_int(0), all.column_text(1));
   all.reset();
   std::uint64_t deleted = 0;
   in_transaction(*db_, [&] {
-    for (const auto& topic : topics) {
-      auto age = retention_for(topic).max_age;
+    for (const auto& [id, name] : topics) {
+      auto age = retention_for(name).max_age;
       if (age.count() <= 0) continue;
       auto cutoff = now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(age).count();
-      stmts_->trim_age.bind(1, topic).bind(2, cutoff).run();
+      stmts_->trim_age.bind(1, id).bind(2, cutoff).run();
       deleted += static_cast<std::uint64_t>(db_->changes());
     }
   });

@@ -52,9 +52,11 @@ class message_store {
   std::vector<std::uint64_t> append(const std::vector<append_group>& groups,
                                     std::int64_t now_ms);
 
-  /// The latest `limit` messages with seq > since, oldest first.
+  /// Messages with seq > since, oldest first: the first `limit` of them
+  /// (paging forward), or with `latest` the last `limit` (a replay that must
+  /// run into live messages).
   [[nodiscard]] history_page read(const std::string& topic, std::uint64_t since,
-                                  std::size_t limit);
+                                  std::size_t limit, bool latest = false);
 
   /// A minimal write transaction: succeeds once storage takes writes again.
   void probe();
@@ -66,13 +68,18 @@ class message_store {
 
  private:
   struct statements;
-  std::uint64_t last_seq(const std::string& topic);
+  struct topic_state {
+    std::int64_t id = 0;
+    std::uint64_t last_seq = 0;
+  };
+  /// The topic's row (cached); created when `create`, else nullptr if missing.
+  topic_state* find(const std::string& topic, bool create);
 
   std::string path_;
   store_options options_;
   std::optional<database> db_;
   std::unique_ptr<statements> stmts_;
-  std::unordered_map<std::string, std::uint64_t> last_seq_;  // cache of topics.last_seq
+  std::unordered_map<std::string, topic_state> topics_;  // cache of the topics table
 };
 
 }  // namespace roomcast::store

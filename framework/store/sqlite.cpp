@@ -50,6 +50,10 @@ std::int64_t database::query_int(std::string_view sql) {
 
 void database::busy_timeout(int milliseconds) { sqlite3_busy_timeout(db_.get(), milliseconds); }
 
+std::int64_t database::last_insert_id() const noexcept {
+  return sqlite3_last_insert_rowid(db_.get());
+}
+
 std::int64_t database::changes() const noexcept { return sqlite3_changes64(db_.get()); }
 
 statement& statement::bind(int index, std::int64_t value) {
@@ -60,7 +64,7 @@ statement& statement::bind(int index, std::int64_t value) {
 
 statement& statement::bind(int index, std::string_view text) {
   int rc = sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()),
-                             SQLITE_TRANSIENT);
+                             SQLITE_STATIC);
   if (rc != SQLITE_OK) db_->fail(rc, "bind");
   return *this;
 }

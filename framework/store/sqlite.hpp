@@ -41,6 +41,8 @@ class database {
   /// Runs `sql` (a query yielding one integer, e.g. a PRAGMA) and returns it.
   [[nodiscard]] std::int64_t query_int(std::string_view sql);
   void busy_timeout(int milliseconds);
+  /// The rowid of the last INSERT.
+  [[nodiscard]] std::int64_t last_insert_id() const noexcept;
   /// Rows changed by the last INSERT, UPDATE or DELETE.
   [[nodiscard]] std::int64_t changes() const noexcept;
   [[nodiscard]] sqlite3* handle() const noexcept { return db_.get(); }
@@ -60,6 +62,8 @@ class statement {
   statement(database& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}
 
   statement& bind(int index, std::int64_t value);
+  /// Not copied: `text` must stay alive until the statement is reset (run()
+  /// and the end of a step loop reset it).
   statement& bind(int index, std::string_view text);
   /// Steps once: true while a row is available, false when done.
   bool step();

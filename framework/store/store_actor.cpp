@@ -57,14 +57,13 @@ class store_actor : public caf::event_based_actor {
           commit_scheduled_ = false;
           commit();
         },
-        [this](read_atom, const std::string& topic, std::uint64_t since,
-               std::uint64_t limit) -> caf::result<history_page> {
+        [this](read_atom, const std::string& topic, std::uint64_t since, std::uint64_t limit,
+               bool latest) -> caf::result<history_page> {
           commit();  // a read sees every append that reached the store before it
           if (!ensure_open()) return caf::make_error(caf::sec::runtime_error, unavailable);
           try {
-            auto page = store_.read(topic, since, static_cast<std::size_t>(limit));
-            set_healthy(true);
-            return page;
+            // Health follows writes only: a read can succeed on a full disk.
+            return store_.read(topic, since, static_cast<std::size_t>(limit), latest);
           } catch (const std::exception& e) {
             failed("read", e);
             return caf::make_error(caf::sec::runtime_error, unavailable);
@@ -105,6 +104,10 @@ class store_actor : public caf::event_based_actor {
 
   void on_exit() override {
     commit();
+    if (store_.is_open())
+      log::info("store", "closed",
+                {{"commits", std::to_string(health_->commits.load())},
+                 {"messages", std::to_string(health_->committed_messages.load())}});
     store_.close();
   }
 

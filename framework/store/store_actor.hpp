@@ -6,7 +6,7 @@
 // the first seq of its group only after the commit.
 //
 //   (append_atom, append_group)                  -> std::uint64_t first seq
-//   (read_atom, topic, since, limit)             -> roomcast::history_page
+//   (read_atom, topic, since, limit, latest)     -> roomcast::history_page
 //   (stop_atom)                                   commits what is pending, quits
 //
 // Failures (disk full, locked, corrupt, unopenable) answer with an error; the

@@ -158,6 +158,19 @@ TEST_F(DurableTest, SinceAtTheLatestSeqRecoversWithNothingToReplay) {
   EXPECT_FALSE(other->wait_for("echo:uptodate", "msg", std::chrono::milliseconds(100)));
 }
 
+TEST_F(DurableTest, AReplayLargerThanTheOutboundBudgetDoesNotCloseTheSocket) {
+  auto c = connect(*srv_);
+  join_ok(*c, "echo:big");
+  std::string pad(600, 'x');
+  std::vector<std::future<reply_message>> acks;
+  for (int i = 0; i < 2'500; ++i) acks.push_back(c->push("echo:big", "msg", json::object{{"pad", pad}}));
+  for (auto& f : acks) ASSERT_TRUE(await(std::move(f)).ok());
+  auto reader = connect(*srv_);  // 2,500 x ~650 bytes: past the 1 MiB budget
+  join_ok(*reader, "echo:big", json::object{{"since", 0}});
+  EXPECT_EQ(gaps(seqs_until(*reader, "echo:big", "msg", 2'500), 1, 2'500), "");
+  EXPECT_TRUE(reader->is_open());
+}
+
 TEST_F(DurableTest, HistoryReplaysTheLastK) {
   auto c = connect(*srv_);
   join_ok(*c, "echo:hist");
@@ -215,7 +228,7 @@ TEST_F(DurableTest, HttpHistoryNeedsTheApiKeyAndAnswersJson) {
   join_ok(*c, "echo:http");
   push_acked(*c, "echo:http", 5);
   const std::string auth = "Authorization: Bearer test-key\r\n";
-  auto ok = http_get(srv_->port(), "/api/topics/echo:http/history?since=2&limit=2", auth);
+  auto ok = http_get(srv_->port(), "/api/topics/echo:http/history?since=2&limit=2", auth);  // 3, 4
   ASSERT_EQ(ok.status, 200) << ok.body;
   auto body = json::parse(ok.body);
   EXPECT_EQ(body.at("topic"), "echo:http");
@@ -223,9 +236,10 @@ TEST_F(DurableTest, HttpHistoryNeedsTheApiKeyAndAnswersJson) {
   EXPECT_EQ(body.at("oldest_seq"), 1);
   auto messages = body.at("messages").as_array();
   ASSERT_EQ(messages.size(), 2u);
-  EXPECT_EQ(messages[0].at("seq"), 4);
+  EXPECT_EQ(messages[0].at("seq"), 3);
+  EXPECT_EQ(messages[1].at("seq"), 4);
   EXPECT_EQ(messages[0].at("event"), "msg");
-  EXPECT_EQ(messages[0].at("payload").at("n"), 3);
+  EXPECT_EQ(messages[0].at("payload").at("n"), 2);
   EXPECT_TRUE(messages[0].at("ts").is_int64());
   // Percent-encoded topics work too.
   EXPECT_EQ(http_get(srv_->port(), "/api/topics/echo%3Ahttp/history", auth).status, 200);

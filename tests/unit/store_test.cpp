@@ -58,10 +58,14 @@ TEST(MessageStore, ReadReturnsTheLatestAfterSinceOldestFirst) {
   message_store s(dir.file("r.db"), fast_options());
   s.open();
   s.append({group("t", 10)}, 0);
-  auto page = s.read("t", 4, 3);  // latest three after 4: 8, 9, 10
-  ASSERT_EQ(page.messages.size(), 3u);
-  EXPECT_EQ(page.messages.front().seq, 8u);
-  EXPECT_EQ(page.messages.back().seq, 10u);
+  auto latest = s.read("t", 4, 3, true);  // latest three after 4: 8, 9, 10
+  ASSERT_EQ(latest.messages.size(), 3u);
+  EXPECT_EQ(latest.messages.front().seq, 8u);
+  EXPECT_EQ(latest.messages.back().seq, 10u);
+  auto forward = s.read("t", 4, 3);  // a page forward: 5, 6, 7
+  ASSERT_EQ(forward.messages.size(), 3u);
+  EXPECT_EQ(forward.messages.front().seq, 5u);
+  EXPECT_EQ(forward.messages.back().seq, 7u);
   EXPECT_TRUE(s.read("t", 10, 5).messages.empty());
   auto unknown = s.read("nothing", 0, 5);
   EXPECT_TRUE(unknown.messages.empty());

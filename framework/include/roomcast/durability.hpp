@@ -12,7 +12,7 @@ namespace roomcast {
 
 /// How much history a durable topic keeps; 0 means no bound of that kind.
 struct retention {
-  std::uint64_t max_messages = 0;
+  std::uint64_t max_messages = 10'000;
   std::chrono::seconds max_age{0};
 };
 
@@ -35,7 +35,7 @@ struct store_options {
   std::vector<durable_rule> durable;
   /// Retention of durable topics that match no rule (channels that declare
   /// themselves durable).
-  retention default_retention{10'000, std::chrono::seconds(0)};
+  retention default_retention;
   store_sync sync = store_sync::full;
   /// Broadcasts committed in one transaction at most (group commit).
   std::size_t max_batch = 4'096;

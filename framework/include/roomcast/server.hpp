@@ -76,7 +76,8 @@ struct server_options {
   std::string data_dir = "data";
   /// Durable topics and their store (docs/durability.md).
   store_options store;
-  /// Keys accepted by /api/* as "Authorization: Bearer KEY". None: /api/* answers 401.
+  /// Keys the built-in /api/ endpoints accept as "Authorization: Bearer KEY";
+  /// none: they answer 401. (Routes added with server::route are the app's to guard.)
   std::vector<std::string> api_keys;
 };
 
@@ -168,8 +169,9 @@ class server {
 
   // -- history of durable topics (blocking; not from a channel callback) ---------
 
-  /// The latest `limit` stored messages of `topic` with seq > since, oldest
-  /// first. Throws std::runtime_error when storage is unavailable.
+  /// The first `limit` stored messages of `topic` with seq > since, oldest first
+  /// (page on with since = the last seq returned). Throws std::runtime_error
+  /// when storage is unavailable.
   [[nodiscard]] history_page history(std::string_view topic, std::uint64_t since = 0,
                                      std::size_t limit = 100) const;
   /// False while the store cannot write (disk full, locked, corrupt file).
