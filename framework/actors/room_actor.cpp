@@ -537,6 +537,16 @@ void room_actor::on_store_failed(durable_group& group) {
   }
 }
 
+void room_actor::fetch_history(std::uint64_t since, std::size_t limit, history_handler then) {
+  auto handler = std::make_shared<history_handler>(std::move(then));
+  request(settings_.store, caf::infinite, store::read_atom::value, topic_, since,
+          static_cast<std::uint64_t>(limit), true)
+      .then([this, handler](history_page& page) {
+              guarded("history", [&] { (*handler)(std::move(page)); });
+            },
+            [this, handler](caf::error&) { guarded("history", [&] { (*handler)(std::nullopt); }); });
+}
+
 std::optional<room_actor::recovery> room_actor::recovery_params(const json::value& params,
                                                                 bool& invalid) const {
   const auto* object = params.if_object();

@@ -150,6 +150,7 @@ class room_actor : public caf::event_based_actor, private channel_context {
   std::optional<json::object> presence_get(std::string_view key) const override {
     return presence_.get(key);
   }
+  void fetch_history(std::uint64_t since, std::size_t limit, history_handler then) override;
 
   // -- fan-out ----------------------------------------------------------------------------
   // Frames are collected while the mailbox has work and sent by flush_outbound():

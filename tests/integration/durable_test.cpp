@@ -110,6 +110,17 @@ TEST_F(DurableTest, AChannelCanDeclareItselfDurable) {
   EXPECT_EQ(seq_of(entry->payload), 3u) << "a payload's own seq is replaced";
 }
 
+TEST_F(DurableTest, AChannelReadsItsHistory) {
+  auto c = connect(*srv_);
+  join_ok(*c, "journal:hist");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(await(c->push("journal:hist", "say")).ok());
+  ASSERT_TRUE(await(c->push("journal:hist", "recent")).ok());
+  auto recent = c->wait_for("journal:hist", "recent", wait_limit);
+  ASSERT_TRUE(recent);
+  EXPECT_EQ(recent->payload.at("ok"), true);
+  EXPECT_EQ(recent->payload.at("seqs"), (json::array{2, 3}));
+}
+
 TEST_F(DurableTest, NonObjectPayloadsAreNotStored) {
   auto c = connect(*srv_);
   join_ok(*c, "journal:2");

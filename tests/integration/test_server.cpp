@@ -135,6 +135,16 @@ class journal_channel final : public channel {
       push(from, "whisper", payload);  // not a broadcast: not stored
       return reply::ok();
     }
+    if (event == "recent") {
+      // Answers later, from the store: pushes "recent" {"seqs": [...]} to the asker.
+      fetch_history(0, 2, [this, from](std::optional<history_page> page) {
+        json::array seqs;
+        if (page)
+          for (const auto& m : page->messages) seqs.push_back(m.seq);
+        push(from, "recent", json::object{{"seqs", std::move(seqs)}, {"ok", page.has_value()}});
+      });
+      return reply::ok();
+    }
     broadcast("entry", payload);
     return reply::ok(json::object{{"mine", true}});
   }

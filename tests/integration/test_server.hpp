@@ -38,7 +38,8 @@ inline constexpr std::chrono::milliseconds wait_limit = 5s;
 ///  journal:*  declares itself durable. Any event: broadcast "entry" with the
 ///             payload, reply ok {"mine": true}. "two": two broadcasts;
 ///             "not_object": broadcast an array (refused), reply {"dropped": n};
-///             "whisper": push the payload back to the sender only.
+///             "whisper": push the payload back to the sender only;
+///             "recent": fetch_history(0, 2) and push "recent" {"seqs", "ok"}.
 void register_test_channels(server& srv);
 
 /// True while a room:* channel is inside its "sleep" event.

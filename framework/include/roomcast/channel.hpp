@@ -13,6 +13,7 @@
 //   server.channel("room:*", [](std::string_view) { return std::make_unique<chat_room>(); });
 
 #include "roomcast/backpressure.hpp"
+#include "roomcast/durability.hpp"
 #include "roomcast/socket_info.hpp"
 
 #include <boost/json/object.hpp>
@@ -115,6 +116,9 @@ enum class leave_reason {
 
 using timer_id = std::uint64_t;
 
+/// The answer to channel::fetch_history: nullopt when storage is unavailable.
+using history_handler = std::function<void(std::optional<history_page>)>;
+
 /// What a channel can do; implemented by the room actor that hosts the channel.
 class channel_context {
  public:
@@ -137,6 +141,7 @@ class channel_context {
   virtual void untrack(const member& who) = 0;
   [[nodiscard]] virtual json::object presence_list() const = 0;
   [[nodiscard]] virtual std::optional<json::object> presence_get(std::string_view key) const = 0;
+  virtual void fetch_history(std::uint64_t since, std::size_t limit, history_handler done) = 0;
 };
 
 class channel {
@@ -234,6 +239,13 @@ class channel {
   /// {"metas": [...]} for one key.
   [[nodiscard]] std::optional<json::object> presence_get(std::string_view key) const {
     return context_->presence_get(key);
+  }
+
+  /// The latest `limit` stored messages of this topic with seq > since, oldest
+  /// first, handed to `done` later inside this room (like a timer callback; not
+  /// called if the room stops first). A topic that is not durable has none.
+  void fetch_history(std::uint64_t since, std::size_t limit, history_handler done) {
+    context_->fetch_history(since, limit, std::move(done));
   }
 
   [[nodiscard]] std::size_t member_count() const { return context_->member_count(); }
