@@ -5,13 +5,12 @@
 #include "actors/connection_tracker.hpp"
 #include "actors/runtime.hpp"
 #include "actors/topic_directory.hpp"
-#include "auth/api_keys.hpp"
+#include "api/http_api.hpp"
 #include "net/gateway.hpp"
 #include "net/listener.hpp"
 #include "net/session_registry.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/errors.hpp"
-#include "store/history_json.hpp"
 #include "store/store_actor.hpp"
 #include "util/log.hpp"
 
@@ -42,30 +41,9 @@ struct raw_route {
   raw_handler_factory factory;
 };
 
-http_response json_error(unsigned status, std::string_view code, std::string_view message) {
-  return http_response::json(
-      status, boost::json::serialize(boost::json::object{{"error", code}, {"message", message}}));
-}
+using api::json_error;
 
 unsigned default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
-
-/// A query parameter as a non-negative integer: the fallback when absent,
-/// nullopt when present but not a number.
-std::optional<std::uint64_t> count_param(const http_request& req, const std::string& name,
-                                         std::uint64_t fallback) {
-  auto it = req.query.find(name);
-  if (it == req.query.end() || it->second.empty()) return fallback;
-  std::uint64_t value = 0;
-  for (char c : it->second) {
-    if (c < '0' || c > '9' || value > (UINT64_MAX - 9) / 10) return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return value;
-}
-
-constexpr std::string_view topics_prefix = "/api/topics/";
-constexpr std::string_view history_suffix = "/history";
-constexpr std::uint64_t max_history_limit = 1'000;
 
 }  // namespace
 
@@ -79,14 +57,14 @@ class server_gateway final : public net::gateway {
                  std::map<std::string, http_handler> routes, connect_handler on_connect,
                  caf::actor store)
       : runtime_(std::move(rt)),
+        api_(system, runtime_, directory, std::move(store), tracker),
         registry_(std::move(registry)),
         system_(system),
         directory_(std::move(directory)),
         tracker_(std::move(tracker)),
         raw_routes_(std::move(raw_routes)),
         routes_(std::move(routes)),
-        on_connect_(std::move(on_connect)),
-        store_(std::move(store)) {
+        on_connect_(std::move(on_connect)) {
     const auto& o = runtime_->options;
     limits_.max_frame_bytes = o.max_frame_bytes;
     limits_.handshake_timeout = o.handshake_timeout;
@@ -98,64 +76,12 @@ class server_gateway final : public net::gateway {
   const net::socket_limits& limits() const override { return limits_; }
 
   void handle_http(const http_request& req, net::http_responder respond) override {
-    if (req.path.starts_with(topics_prefix) && req.path.ends_with(history_suffix) &&
-        req.path.size() > topics_prefix.size() + history_suffix.size())
-      return handle_history(req, std::move(respond));
+    if (api_.handle(req, respond)) return;
     respond(handle_route(req));
   }
 
-  /// The caf::actor of the store, released at stop (it refers to nothing of ours,
-  /// but sessions can outlive the actor system by a little).
-  void release_store() { store_ = nullptr; }
-
- private:
-  /// GET /api/topics/{topic}/history?since=&limit= (API key).
-  void handle_history(const http_request& req, net::http_responder respond) {
-    if (req.method != "GET")
-      return respond(json_error(405, "method_not_allowed", "method not allowed for " + req.path));
-    if (auto refusal = check_api_key(req)) return respond(std::move(*refusal));
-    std::string topic = req.path.substr(
-        topics_prefix.size(), req.path.size() - topics_prefix.size() - history_suffix.size());
-    if (!runtime_->find_channel(topic))
-      return respond(json_error(404, "unknown_topic", "no channel serves topic " + topic));
-    auto since = count_param(req, "since", 0);
-    auto limit = count_param(req, "limit", 100);
-    if (!since || !limit || *limit == 0 || *limit > max_history_limit)
-      return respond(json_error(400, "bad_request",
-                                "since must be a non-negative integer and limit 1..1000"));
-    auto store = store_;
-    if (!store) return respond(json_error(503, "unavailable", "server is stopping"));
-    // A short-lived actor waits for the store, so no I/O thread ever blocks.
-    system_.spawn(answer_history, store, std::move(topic), *since, *limit, std::move(respond));
-  }
-
-  /// The body of that actor. (Spawned with arguments: CAF 0.17 binds a null
-  /// argument tuple for an argument-less function actor, which UBSan reports.)
-  static void answer_history(caf::event_based_actor* self, const caf::actor& store,
-                             const std::string& topic, std::uint64_t since, std::uint64_t limit,
-                             const net::http_responder& respond) {
-    self->request(store, std::chrono::seconds(5), store::read_atom::value, topic, since, limit,
-                  false)
-        .then([topic, respond](history_page& page) {
-                respond(http_response::json(200, store::history_json(topic, page)));
-              },
-              [respond](caf::error&) {
-                respond(json_error(503, protocol::reasons::storage_unavailable,
-                                   "storage is unavailable"));
-              });
-  }
-
-  std::optional<http_response> check_api_key(const http_request& req) const {
-    switch (auth::check_api_key(req.headers, runtime_->options.api_keys)) {
-      case auth::api_auth::ok: return std::nullopt;
-      case auth::api_auth::none_configured:
-        return json_error(401, "unauthorized", "no API key is configured on this server");
-      case auth::api_auth::missing:
-        return json_error(401, "unauthorized", "missing \"Authorization: Bearer KEY\" header");
-      case auth::api_auth::wrong: break;
-    }
-    return json_error(401, "unauthorized", "wrong API key");
-  }
+  /// Drops actor handles at stop (sessions can outlive the actor system a little).
+  void release_actors() { api_.release(); }
 
  public:
   http_response handle_route(const http_request& req) {
@@ -246,7 +172,7 @@ class server_gateway final : public net::gateway {
       auto connection = system.spawn<actors::connection_actor>(
           std::move(sink), std::shared_ptr<const socket_info>(info), directory, rt,
           std::move(*raw_holder));
-      tracker->add(connection);
+      tracker->add(connection, info->user_id);
       return std::make_shared<actors::actor_receiver>(std::move(connection));
     };
     return plan;
@@ -254,6 +180,7 @@ class server_gateway final : public net::gateway {
 
  private:
   std::shared_ptr<const actors::runtime> runtime_;
+  api::http_api api_;
   std::shared_ptr<net::session_registry> registry_;
   caf::actor_system& system_;
   caf::actor directory_;
@@ -261,7 +188,6 @@ class server_gateway final : public net::gateway {
   std::vector<raw_route> raw_routes_;
   std::map<std::string, http_handler> routes_;
   connect_handler on_connect_;
-  caf::actor store_;
   net::socket_limits limits_;
   std::atomic<std::uint64_t> next_connection_id_{0};
 };
@@ -415,7 +341,7 @@ void server::stop() {
   // The store commits what the rooms handed it, then quits.
   caf::anon_send(s.store, actors::stop_atom::value);
   s.store = nullptr;
-  s.gateway->release_store();
+  s.gateway->release_actors();
   s.work.reset();
   s.ioc.stop();
   for (auto& t : s.io_threads) t.join();

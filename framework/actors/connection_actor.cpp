@@ -113,6 +113,8 @@ caf::behavior connection_actor::make_behavior() {
         quit();  // rooms see our exit through their monitors
       },
       [this](tick_atom) { check_heartbeat(); },
+      // POST /api/disconnect: the server closes this user's sockets.
+      [this](disconnect_atom) { close_socket(protocol::close_codes::normal, "disconnected by server"); },
       [this](join_timeout_atom, const std::string& topic, const std::string& join_ref) {
         on_join_failed(topic, join_ref, reasons::join_timeout);
       },

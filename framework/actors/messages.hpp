@@ -42,8 +42,17 @@ using presence_atom = caf::atom_constant<caf::atom("presence")>;     // server -
 using flush_atom = caf::atom_constant<caf::atom("flush")>;           // room -> itself (presence)
 using fanout_atom = caf::atom_constant<caf::atom("fanout")>;         // room -> itself (batch)
 using batch_atom = caf::atom_constant<caf::atom("batch")>;           // room -> connection
+// HTTP API (server -> directory -> room): a broadcast from another service, the
+// rooms and their member counts, closing a user's sockets.
+using api_atom = caf::atom_constant<caf::atom("api_bcast")>;         // -> directory -> room
+using rooms_atom = caf::atom_constant<caf::atom("rooms")>;           // -> directory
+using count_atom = caf::atom_constant<caf::atom("count")>;           // -> room
+using disconnect_atom = caf::atom_constant<caf::atom("disconnect")>; // -> connection
 
 using socket_ptr = std::shared_ptr<const socket_info>;
+
+/// The directory's channel rooms, for GET /api/topics.
+using room_list = std::vector<std::pair<std::string, caf::actor>>;
 
 /// A phx_join on its way to the topic's room.
 struct join_request {
@@ -98,3 +107,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::member_frames)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<std::string>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::leave_reason)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boost::json::value)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::room_list)

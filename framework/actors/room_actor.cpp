@@ -78,6 +78,8 @@ caf::behavior room_actor::make_behavior() {
           flush_presence_states();
         }
       },
+      [this](api_atom, std::string& event, json::value& payload) { handle_api(event, payload); },
+      [this](count_atom) -> std::uint64_t { return member_count() + subscribers_.size(); },
       [this](presence_atom) -> json::value { return presence_.list(); },
       [this](presence_atom, const std::string& key) -> json::value {
         if (auto found = presence_.get(key)) return std::move(*found);
@@ -523,11 +525,43 @@ void room_actor::on_committed(durable_group& group, std::uint64_t first_seq) {
     }
     deliver_to(it->second, reply_frame(it->second, held.ref, answer));
   }
+  for (auto& [promise, index] : group.api_waiters)
+    promise.deliver(json::value(json::object{{"seq", first_seq + index}}));
+  notify_if_idle();  // a room started for an API broadcast may stop again
+}
+
+void room_actor::handle_api(const std::string& event, const json::value& payload) {
+  ++joins_seen_;  // the directory counted it (see topic_directory)
+  // Answered through the promise: a caf::result<json::value> would brace-construct
+  // the value (json::value{v} is an array holding v).
+  auto promise = make_response_promise<json::value>();
+  if (crashed_ || !handler_) {
+    promise.deliver(caf::make_error(caf::sec::runtime_error, std::string("unknown_topic")));
+    return;
+  }
+  if (!durable_) {
+    auto result = broadcast(event, payload, nullptr);
+    promise.deliver(json::value(json::object{{"members", result.success + result.backpressure}}));
+    notify_if_idle();
+    return;
+  }
+  if (!payload.is_object()) {
+    promise.deliver(caf::make_error(caf::sec::runtime_error,
+                                    std::string("durable topics take object payloads")));
+    notify_if_idle();
+    return;
+  }
+  broadcast_durable(event, payload, nullptr);
+  unsent_.api_waiters.emplace_back(std::move(promise), unsent_.broadcasts.size() - 1);
 }
 
 void room_actor::on_store_failed(durable_group& group) {
   // Nothing was stored, so nothing is sent: the pushers learn it, nobody else.
   util::counters::bump(settings_.counters->storage_failures, group.broadcasts.size());
+  for (auto& [promise, index] : group.api_waiters)
+    promise.deliver(caf::make_error(caf::sec::runtime_error,
+                                    std::string(protocol::reasons::storage_unavailable)));
+  notify_if_idle();
   for (auto& held : group.replies) {
     auto it = members_.find(held.member_id);
     if (it == members_.end()) continue;

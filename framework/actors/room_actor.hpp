@@ -90,6 +90,8 @@ class room_actor : public caf::event_based_actor, private channel_context {
   struct durable_group {
     std::vector<durable_broadcast> broadcasts;
     std::vector<held_reply> replies;
+    /// HTTP API broadcasts waiting for the commit: {"seq": N} answers them.
+    std::vector<std::pair<caf::typed_response_promise<json::value>, std::size_t>> api_waiters;
   };
 
   struct timer_entry {
@@ -106,6 +108,9 @@ class room_actor : public caf::event_based_actor, private channel_context {
                     leave_reason why);
   void handle_down(const caf::down_msg& msg);
   void handle_timer(timer_id id);
+  /// A broadcast from the HTTP API: {"members": n} at once, or on a durable
+  /// topic {"seq": N} after the commit.
+  void handle_api(const std::string& event, const json::value& payload);
   /// Answers a join once on_join accepted it (the reply frame, then what waited).
   /// `first` goes right after the reply (a replay); deferred durable frames
   /// with seq <= replayed_upto are dropped (the replay holds them).

@@ -81,6 +81,25 @@ caf::behavior topic_directory::make_behavior() {
           send(it->second.room, atom, std::move(frame));
       },
       // Presence queries from outside: the room answers, or nobody is there.
+      // A broadcast from the HTTP API: the room is started if needed (a durable
+      // topic stores it even with nobody there). Counted like a join, so that an
+      // idle report crossing it does not stop the room under it.
+      [this](api_atom atom, const std::string& topic, std::string& event, json::value& payload) {
+        room_slot* slot = room_for(topic, false);
+        if (!slot) {
+          make_response_promise().deliver(
+              caf::make_error(caf::sec::runtime_error, "unknown_topic"));
+          return;
+        }
+        ++slot->joins_forwarded;
+        delegate(slot->room, atom, std::move(event), std::move(payload));
+      },
+      [this](rooms_atom) {
+        room_list rooms;
+        rooms.reserve(channel_rooms_.size());
+        for (const auto& [topic, slot] : channel_rooms_) rooms.emplace_back(topic, slot.room);
+        return rooms;
+      },
       [this](presence_atom atom, const std::string& topic) {
         if (auto it = channel_rooms_.find(topic); it != channel_rooms_.end())
           delegate(it->second.room, atom);

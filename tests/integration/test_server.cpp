@@ -214,11 +214,21 @@ int loopback_connect(std::uint16_t port) {
 
 http_result http_get(std::uint16_t port, const std::string& target, const std::string& headers,
                      const std::string& method) {
+  return http_call(port, method, target, "", headers);
+}
+
+http_result http_post(std::uint16_t port, const std::string& target, const std::string& body,
+                      const std::string& headers) {
+  return http_call(port, "POST", target, body, headers);
+}
+
+http_result http_call(std::uint16_t port, const std::string& method, const std::string& target,
+                      const std::string& body, const std::string& headers) {
   int fd = loopback_connect(port);
   if (fd < 0) throw std::runtime_error("connect failed");
   std::string request = method + " " + target +
                         " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
-                        "\r\n";
+                        "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   if (::send(fd, request.data(), request.size(), 0) < 0) {
     ::close(fd);
     throw std::runtime_error("send failed");
@@ -233,8 +243,8 @@ http_result http_get(std::uint16_t port, const std::string& target, const std::s
   ::close(fd);
   http_result result;
   if (response.size() > 12) result.status = std::stoi(response.substr(9, 3));
-  if (auto body = response.find("\r\n\r\n"); body != std::string::npos)
-    result.body = response.substr(body + 4);
+  if (auto start = response.find("\r\n\r\n"); start != std::string::npos)
+    result.body = response.substr(start + 4);
   return result;
 }
 

@@ -76,5 +76,9 @@ struct http_result {
 /// `headers`: extra header lines, each ending in "\r\n".
 http_result http_get(std::uint16_t port, const std::string& target,
                      const std::string& headers = "", const std::string& method = "GET");
+http_result http_post(std::uint16_t port, const std::string& target, const std::string& body,
+                      const std::string& headers = "");
+http_result http_call(std::uint16_t port, const std::string& method, const std::string& target,
+                      const std::string& body, const std::string& headers);
 
 }  // namespace roomcast::testing
