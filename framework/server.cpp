@@ -82,6 +82,8 @@ class server_gateway final : public net::gateway {
 
   /// Drops actor handles at stop (sessions can outlive the actor system a little).
   void release_actors() { api_.release(); }
+  /// Draining: new WebSocket upgrades get 503 (HTTP requests are still served).
+  void refuse_upgrades() { draining_ = true; }
 
  public:
   http_response handle_route(const http_request& req) {
@@ -104,6 +106,10 @@ class server_gateway final : public net::gateway {
 
   net::upgrade_plan plan_upgrade(const http_request& req) override {
     net::upgrade_plan plan;
+    if (draining_) {
+      plan.refusal = json_error(503, "draining", "this server is draining; connect to another");
+      return plan;
+    }
     const raw_handler_factory* raw_factory = nullptr;
     if (req.path != runtime_->options.socket_path) {
       for (const auto& route : raw_routes_)
@@ -189,6 +195,7 @@ class server_gateway final : public net::gateway {
   std::map<std::string, http_handler> routes_;
   connect_handler on_connect_;
   net::socket_limits limits_;
+  std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> next_connection_id_{0};
 };
 
@@ -267,11 +274,11 @@ void server::start() {
   // Fairness: a busy actor (a flooded room) yields its thread after this many
   // messages instead of draining its whole mailbox first (CAF's default: no limit).
   s.actor_config.set("scheduler.max-throughput", static_cast<std::size_t>(500));
-  s.system.emplace(s.actor_config);
   std::string db_path = s.options.store.path.empty() ? s.options.data_dir + "/roomcast.db"
                                                      : s.options.store.path;
   // Opened at once when durable topics are configured (a bad file shows at
   // start); otherwise on first use, by a channel that declares itself durable.
+  s.system.emplace(s.actor_config);
   s.store = store::spawn_store(*s.system, db_path, s.options.store, s.store_health,
                                !s.options.store.durable.empty());
   s.directory = s.system->spawn<actors::topic_directory>(runtime, s.store);
@@ -321,15 +328,39 @@ void server::start() {
   log::info("server", "started", {{"host", s.options.host}, {"port", std::to_string(s.port)}});
 }
 
-void server::stop() {
+void server::stop() { shut_down(protocol::close_codes::going_away, "server shutting down"); }
+
+void server::drain() {
+  auto& s = *impl_;
+  if (!s.started || s.stopped) return;
+  // Readiness first (GET /readyz keeps answering, now 503): load balancers stop
+  // sending new clients; new WebSocket upgrades are refused with 503 meanwhile.
+  s.accepting = false;
+  s.gateway->refuse_upgrades();
+  const std::string reason = "server draining";
+  constexpr auto step = std::chrono::milliseconds(100);
+  auto steps = std::max<std::int64_t>(1, s.options.drain_window / step);
+  log::info("server", "draining", {{"sockets", std::to_string(s.registry->size())},
+                                   {"window_ms", std::to_string(s.options.drain_window.count())}});
+  for (std::int64_t i = 0; i < steps; ++i) {
+    auto open = s.registry->size();
+    if (open == 0) break;
+    auto left = static_cast<std::size_t>(steps - i);
+    s.registry->close_some((open + left - 1) / left, protocol::close_codes::service_restart, reason);
+    if (i + 1 < steps) std::this_thread::sleep_for(step);
+  }
+  shut_down(protocol::close_codes::service_restart, reason);
+}
+
+void server::shut_down(std::uint16_t code, const std::string& reason) {
   auto& s = *impl_;
   if (!s.started || s.stopped) return;
   s.stopped = true;
   log::info("server", "stopping");
   s.accepting = false;
   s.listener->stop();
-  // Close every socket with 1001; connection actors quit as their sockets close.
-  s.registry->close_all(protocol::close_codes::going_away, "server shutting down");
+  // Close every socket; connection actors quit as their sockets close.
+  s.registry->close_all(code, reason);
   if (!s.registry->wait_empty(s.options.shutdown_grace)) {
     log::warn("server", "sockets still open after grace period; dropping them",
               {{"open", std::to_string(s.registry->size())}});
@@ -431,7 +462,10 @@ void server::run_until_signal() {
   int sig = 0;
   sigwait(&set, &sig);
   log::info("server", "signal received", {{"signal", std::to_string(sig)}});
-  stop();
+  if (sig == SIGTERM)
+    drain();  // an orchestrator's stop: hand clients over gradually
+  else
+    stop();
 }
 
 }  // namespace roomcast

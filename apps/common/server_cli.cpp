@@ -18,6 +18,7 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   long heartbeat_ms = static_cast<long>(options.heartbeat_timeout.count());
   long presence_window_ms = static_cast<long>(options.presence_window.count());
   long handshake_ms = static_cast<long>(options.handshake_timeout.count());
+  long drain_ms = static_cast<long>(options.drain_window.count());
   std::string overflow = options.overflow == overflow_policy::drop          ? "drop"
                          : options.overflow == overflow_policy::drop_oldest ? "drop_oldest"
                                                                             : "close";
@@ -52,6 +53,8 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "open sockets per remote address; more get HTTP 429 (0 = no limit)")
       ("max-frame-bytes", po::value<std::size_t>(&options.max_frame_bytes)->default_value(options.max_frame_bytes),
        "largest accepted WebSocket message")
+      ("drain-window-ms", po::value<long>(&drain_ms)->default_value(drain_ms),
+       "on SIGTERM, close sockets (1012) in batches over this window")
       ("data-dir", po::value<std::string>(&options.data_dir)->default_value(options.data_dir),
        "directory for the server's files (the SQLite database by default)")
       ("store-path", po::value<std::string>(&options.store.path),
@@ -96,6 +99,11 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     return 2;
   }
   options.handshake_timeout = std::chrono::milliseconds(handshake_ms);
+  if (drain_ms < 0) {
+    std::cerr << program << ": --drain-window-ms must be >= 0\n";
+    return 2;
+  }
+  options.drain_window = std::chrono::milliseconds(drain_ms);
   if (overflow == "close") options.overflow = overflow_policy::close;
   else if (overflow == "drop") options.overflow = overflow_policy::drop;
   else if (overflow == "drop_oldest") options.overflow = overflow_policy::drop_oldest;

@@ -57,6 +57,27 @@ void session_registry::close_all(std::uint16_t code, const std::string& reason) 
   for (auto& s : snapshot()) s->close(code, reason);
 }
 
+std::size_t session_registry::close_some(std::size_t n, std::uint16_t code,
+                                         const std::string& reason) {
+  std::vector<std::shared_ptr<ws_sink>> chosen;
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    close_code_ = code;
+    close_reason_ = reason;
+    for (auto& [ptr, e] : live_) {
+      if (chosen.size() == n) break;
+      if (e.asked_to_close) continue;
+      if (auto s = e.session.lock()) {
+        e.asked_to_close = true;
+        chosen.push_back(std::move(s));
+      }
+    }
+  }
+  for (auto& s : chosen) s->close(code, reason);
+  return chosen.size();
+}
+
 void session_registry::abort_all() {
   for (auto& s : snapshot()) s->abort();
 }

@@ -22,6 +22,9 @@ class session_registry {
   /// Live sessions from `remote_address`.
   [[nodiscard]] std::size_t count_from(const std::string& remote_address) const;
   void close_all(std::uint16_t code, const std::string& reason);
+  /// Drain: closes up to `n` sessions not asked to close yet; returns how many
+  /// it asked. Sessions upgraded from now on are closed at once with `code`.
+  std::size_t close_some(std::size_t n, std::uint16_t code, const std::string& reason);
   void abort_all();
   /// True when every session is gone before `timeout`.
   bool wait_empty(std::chrono::milliseconds timeout);
@@ -35,6 +38,7 @@ class session_registry {
   struct entry {
     std::weak_ptr<ws_sink> session;
     std::string remote_address;
+    bool asked_to_close = false;
   };
   std::unordered_map<const ws_sink*, entry> live_;
   std::unordered_map<std::string, std::size_t> per_address_;

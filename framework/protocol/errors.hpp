@@ -37,6 +37,7 @@ inline constexpr std::uint16_t protocol_error = 1002;
 inline constexpr std::uint16_t policy_violation = 1008;
 inline constexpr std::uint16_t too_big = 1009;        // frame over the size limit
 inline constexpr std::uint16_t internal_error = 1011;
+inline constexpr std::uint16_t service_restart = 1012;  // drain: reconnect elsewhere
 inline constexpr std::uint16_t try_again_later = 1013;
 }  // namespace close_codes
 

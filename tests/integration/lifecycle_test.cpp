@@ -1,7 +1,10 @@
 // Connection lifecycle: heartbeat timeout, graceful shutdown, and the server
-// binary's conventions (listening line, SIGTERM -> 1001 + exit 0).
+// binary's conventions (listening line, SIGTERM -> drain with 1012 + exit 0).
 #include "child_process.hpp"
 #include "test_server.hpp"
+
+#include <algorithm>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -57,6 +60,51 @@ TEST(Shutdown, StopClosesEverySocketWith1001) {
   srv->stop();  // idempotent
 }
 
+TEST(Shutdown, DrainClosesWith1012InBatchesAndReportsNotReady) {
+  server_options o;
+  o.drain_window = std::chrono::milliseconds(1'000);
+  auto srv = start_test_server(o);
+  constexpr int n = 20;
+  std::vector<std::unique_ptr<client>> clients;
+  for (int i = 0; i < n; ++i) {
+    clients.push_back(connect(*srv));
+    join_ok(*clients.back(), "room:drain");
+  }
+  auto port = srv->port();
+  auto started = std::chrono::steady_clock::now();
+  // drain() runs here, on the thread that started the server (see server.hpp);
+  // a watcher checks from outside meanwhile.
+  bool not_ready = false;
+  bool refused = false;
+  std::vector<std::chrono::steady_clock::duration> closed_after;
+  std::thread watcher([&] {
+    // Readiness turns false at once (HTTP is still served) and upgrades are refused.
+    for (int i = 0; i < 100 && !not_ready; ++i) {
+      not_ready = http_get(port, "/readyz").status == 503;
+      if (!not_ready) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    try {
+      client::options co;
+      co.port = port;
+      client::connect(co);
+    } catch (const std::runtime_error&) {
+      refused = true;
+    }
+    for (auto& c : clients) {
+      EXPECT_EQ(c->wait_closed(wait_limit), 1012);
+      closed_after.push_back(std::chrono::steady_clock::now() - started);
+    }
+  });
+  srv->drain();
+  watcher.join();
+  EXPECT_TRUE(not_ready);
+  EXPECT_TRUE(refused) << "a new socket during the drain";
+  std::sort(closed_after.begin(), closed_after.end());
+  // Spread over the window, not all at once (the last batch leaves near its end).
+  EXPECT_GE(closed_after.back() - closed_after.front(), std::chrono::milliseconds(500));
+  EXPECT_LE(closed_after.back(), std::chrono::milliseconds(1'000) + wait_limit);
+}
+
 // -- the server binary --------------------------------------------------------------------
 
 TEST(ServerBinary, ListensOnAFreePortAndStopsGracefullyOnSigterm) {
@@ -70,7 +118,7 @@ TEST(ServerBinary, ListensOnAFreePortAndStopsGracefullyOnSigterm) {
   EXPECT_TRUE(c->wait_for("echo:binary", "ping", wait_limit)) << "echo:* broadcasts too";
 
   ::kill(child->pid, SIGTERM);
-  EXPECT_EQ(c->wait_closed(wait_limit), 1001);
+  EXPECT_EQ(c->wait_closed(wait_limit), 1012) << "SIGTERM drains: 1012, reconnect elsewhere";
   EXPECT_EQ(child->wait_exit(wait_limit), 0);
 }
 

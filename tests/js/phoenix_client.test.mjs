@@ -136,12 +136,12 @@ test('client reconnects and rejoins after the server restarts on the same port',
     assert.equal(channel.state, 'joined');
     assert.deepEqual(await replyOf(channel.push('ping', { n: 1 }), 'push before restart'), { n: 1 });
 
-    // Graceful shutdown: SIGTERM -> exit code 0, client sees close 1001.
+    // Graceful shutdown: SIGTERM drains -> exit code 0, client sees close 1012.
     joinWaiter = deferred();
     const [exit, closeEvent] = await withTimeout(
       Promise.all([server.stop('SIGTERM'), closeWaiter.promise]), WAIT_MS, 'server exit and client close');
     assert.deepEqual(exit, { code: 0, signal: null }, `server exit status; stderr:\n${server.stderr()}`);
-    assert.equal(closeEvent.code, 1001, 'close code is 1001 (going away)');
+    assert.equal(closeEvent.code, 1012, 'close code is 1012 (service restart: SIGTERM drains)');
     assert.equal(channel.state, 'errored', 'channel errors when the transport closes');
     assert.equal(joins, 1);
 

@@ -38,6 +38,9 @@ struct server_options {
   std::size_t max_topic_length = 255;  ///< longer: "invalid topic"; at most 255
   std::size_t max_json_depth = 32;  ///< deeper: "invalid message: nesting too deep"
   std::chrono::milliseconds shutdown_grace{5'000};  ///< wait for sockets to close
+  /// drain() closes sockets (1012) in batches spread over this window, so that
+  /// clients reconnect to other nodes gradually rather than all at once.
+  std::chrono::milliseconds drain_window{2'000};
   /// Presence changes within this window go out as one presence_diff. 0 sends a
   /// diff as soon as the room has no more queued messages, so a burst of joins
   /// that is already waiting in the room's mailbox still becomes one diff.
@@ -150,10 +153,17 @@ class server {
   [[nodiscard]] std::uint16_t port() const;
   [[nodiscard]] const server_options& options() const;
   /// Graceful stop: stop accepting, close every socket with 1001, stop all actors.
-  /// Idempotent; also called by the destructor.
+  /// Idempotent; also called by the destructor. Call stop() and drain() on the
+  /// thread that called start(): CAF 0.17's actor system, holding a detached
+  /// actor (the store), hangs when torn down from another thread.
   void stop();
-  /// Blocks until SIGINT or SIGTERM, then stops; starts the server first if it
-  /// is not running. When calling start() yourself, call
+  /// Drain before a restart or scale-down: stop accepting (readiness turns
+  /// false), close the sockets with 1012 ("service restart": Phoenix clients
+  /// reconnect, to another node behind a load balancer) in batches over
+  /// drain_window, then stop like stop(): the store commits what it holds.
+  void drain();
+  /// Blocks until SIGTERM (drain()) or SIGINT (stop()); starts the server first
+  /// if it is not running. When calling start() yourself, call
   /// block_termination_signals() before it, so that no server thread takes them.
   void run_until_signal();
   /// Blocks SIGINT and SIGTERM in the calling thread (and the threads it starts).
@@ -181,6 +191,8 @@ class server {
   [[nodiscard]] server_stats stats() const;
 
  private:
+  void shut_down(std::uint16_t code, const std::string& reason);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };
