@@ -1,15 +1,71 @@
 #include "server_cli.hpp"
 
+#include "roomcast/logging.hpp"
+
 #include <boost/program_options.hpp>
 
+#include <cctype>
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <vector>
 
 namespace roomcast::cli {
 
 namespace po = boost::program_options;
+
+namespace {
+
+/// ROOMCAST_MAX_FRAME_BYTES -> max-frame-bytes.
+std::string option_name_of(std::string_view variable) {
+  std::string name;
+  for (char c : variable.substr(9))
+    name += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+const char* policy_name(overflow_policy p) {
+  switch (p) {
+    case overflow_policy::drop: return "drop";
+    case overflow_policy::drop_oldest: return "drop_oldest";
+    case overflow_policy::close: break;
+  }
+  return "close";
+}
+
+/// The effective configuration as a config file (what --config reads back);
+/// API keys are not printed.
+std::string config_text(const server_options& o, const std::string& log_level) {
+  std::ostringstream out;
+  auto ms = [](std::chrono::milliseconds d) { return d.count(); };
+  out << "host = " << o.host << "\n"
+      << "port = " << o.port << "\n"
+      << "heartbeat-timeout-ms = " << ms(o.heartbeat_timeout) << "\n"
+      << "io-threads = " << o.io_threads << "\n"
+      << "actor-threads = " << o.actor_threads << "\n"
+      << "presence-window-ms = " << ms(o.presence_window) << "\n"
+      << "handshake-timeout-ms = " << ms(o.handshake_timeout) << "\n"
+      << "outbound-budget-bytes = " << o.outbound_budget_bytes << "\n"
+      << "overflow = " << policy_name(o.overflow) << "\n"
+      << "max-pushes-per-second = " << o.max_pushes_per_second << "\n"
+      << "max-connections = " << o.max_connections << "\n"
+      << "max-connections-per-ip = " << o.max_connections_per_ip << "\n"
+      << "max-frame-bytes = " << o.max_frame_bytes << "\n"
+      << "drain-window-ms = " << ms(o.drain_window) << "\n"
+      << "data-dir = " << o.data_dir << "\n";
+  if (!o.store.path.empty()) out << "store-path = " << o.store.path << "\n";
+  for (const auto& rule : o.store.durable) out << "durable = " << rule.pattern << "\n";
+  out << "retention-messages = " << o.store.default_retention.max_messages << "\n"
+      << "retention-age-s = " << o.store.default_retention.max_age.count() << "\n"
+      << "store-sync = " << (o.store.sync == store_sync::full ? "full" : "normal") << "\n"
+      << "log-level = " << log_level << "\n";
+  out << "# api-key: " << o.api_keys.size() << " configured (not printed)\n";
+  return out.str();
+}
+
+}  // namespace
 
 std::optional<int> parse(int argc, char** argv, const std::string& program,
                          server_options& options) {
@@ -26,8 +82,17 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   std::uint64_t retention_messages = options.store.default_retention.max_messages;
   long retention_age_s = static_cast<long>(options.store.default_retention.max_age.count());
   std::string sync_mode = options.store.sync == store_sync::full ? "full" : "normal";
+  std::string log_level = "info";
+  if (const char* v = std::getenv("ROOMCAST_LOG_LEVEL")) log_level = v;
+  bool print_config = false;
   desc.add_options()
       ("help,h", "show this help")
+      ("config", po::value<std::string>(),
+       "read options from this file: 'name = value' lines, names as the flags' without --")
+      ("print-config", po::bool_switch(&print_config),
+       "print the effective configuration (as a config file) and exit")
+      ("log-level", po::value<std::string>(&log_level)->default_value(log_level),
+       "debug, info, warn or error")
       ("host", po::value<std::string>(&options.host)->default_value(options.host),
        "address to listen on")
       ("port", po::value<unsigned>(&port)->default_value(port), "port to listen on (0 = any free port)")
@@ -70,13 +135,36 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
       ("api-key", po::value<std::vector<std::string>>(&options.api_keys)->composing(),
        "key accepted by /api/* as 'Authorization: Bearer KEY' (repeatable)");
   po::variables_map vm;
+  std::vector<std::string> unknown_variables;
   try {
+    // Precedence: flags, then ROOMCAST_* variables, then the file, then the
+    // defaults (program_options keeps the first value stored for an option;
+    // repeatable ones, --durable and --api-key, collect from every source).
     po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::store(po::parse_environment(desc,
+                                    [&](const std::string& variable) -> std::string {
+                                      if (!variable.starts_with("ROOMCAST_")) return {};
+                                      auto name = option_name_of(variable);
+                                      if (name != "help" && name != "print-config" &&
+                                          desc.find_nothrow(name, false))
+                                        return name;
+                                      unknown_variables.push_back(variable);
+                                      return {};
+                                    }),
+              vm);
+    if (vm.count("config")) {
+      const auto& path = vm["config"].as<std::string>();
+      std::ifstream file(path);
+      if (!file) throw std::runtime_error("cannot read config file " + path);
+      po::store(po::parse_config_file(file, desc, false), vm);
+    }
     po::notify(vm);
   } catch (const std::exception& e) {
-    std::cerr << program << ": " << e.what() << "\n" << desc << "\n";
+    std::cerr << program << ": " << e.what() << "\n";
     return 2;
   }
+  for (const auto& variable : unknown_variables)
+    std::cerr << program << ": ignoring environment variable " << variable << " (no such option)\n";
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;
@@ -124,8 +212,16 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     std::cerr << program << ": --store-sync must be full or normal\n";
     return 2;
   }
+  if (!set_log_level(log_level)) {
+    std::cerr << program << ": --log-level must be debug, info, warn or error\n";
+    return 2;
+  }
   options.port = static_cast<std::uint16_t>(port);
   options.heartbeat_timeout = std::chrono::milliseconds(heartbeat_ms);
+  if (print_config) {
+    std::cout << config_text(options, log_level);
+    return 0;
+  }
   return std::nullopt;
 }
 

@@ -243,8 +243,10 @@ bool connection_actor::admit_push(const message& msg, std::size_t frame_bytes) {
     strikes_.pop_front();
   if (opts.rate_limit_strikes > 0 && strikes_.size() >= opts.rate_limit_strikes) {
     util::counters::bump(counters.rate_limit_closes);
-    log::warn("connection", "closing a socket that keeps exceeding its rate limit",
-              {{"socket", socket_->id}});
+    // Many abusive sockets must not flood the log: one line per second at most.
+    static log::rate_limiter limiter;
+    log::limited(limiter, log::level::warn, "connection",
+                 "closing a socket that keeps exceeding its rate limit", {{"socket", socket_->id}});
     close_socket(protocol::close_codes::policy_violation, "rate limit exceeded");
   }
   return false;

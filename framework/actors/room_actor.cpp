@@ -472,8 +472,10 @@ broadcast_result room_actor::broadcast_durable(std::string_view event, const jso
                                                const member* except) {
   const auto* object = payload.if_object();
   if (!object) {
-    log::warn("room", "durable broadcast refused: its payload is not a JSON object",
-              {{"topic", topic_}, {"event", std::string(event)}});
+    static log::rate_limiter limiter;  // a channel may do this on every push
+    log::limited(limiter, log::level::warn, "room",
+                 "durable broadcast refused: its payload is not a JSON object",
+                 {{"topic", topic_}, {"event", std::string(event)}});
     broadcast_result refused;
     refused.dropped = member_count();
     return refused;

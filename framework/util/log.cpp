@@ -1,22 +1,27 @@
 #include "util/log.hpp"
 
+#include "roomcast/logging.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
-#include <ctime>
+#include <mutex>
+#include <unordered_map>
 
 namespace roomcast::log {
 
 namespace {
 
-level threshold_from_env() {
-  const char* v = std::getenv("ROOMCAST_LOG_LEVEL");
-  if (!v) return level::info;
-  std::string_view s(v);
-  if (s == "debug") return level::debug;
-  if (s == "warn") return level::warn;
-  if (s == "error") return level::error;
-  return level::info;
+spdlog::level::level_enum to_spdlog(level lvl) {
+  switch (lvl) {
+    case level::debug: return spdlog::level::debug;
+    case level::info: return spdlog::level::info;
+    case level::warn: return spdlog::level::warn;
+    case level::error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
 }
 
 const char* name(level lvl) {
@@ -27,6 +32,22 @@ const char* name(level lvl) {
     case level::error: return "error";
   }
   return "info";
+}
+
+/// The process's logger: spdlog, one line per event on stderr, UTC timestamps;
+/// the rest of the line (level=... component=... msg=... fields) is ours.
+spdlog::logger& logger() {
+  static const std::shared_ptr<spdlog::logger> instance = [] {
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    auto l = std::make_shared<spdlog::logger>("roomcast", sink);
+    l->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);
+    level start = level::info;
+    if (const char* v = std::getenv("ROOMCAST_LOG_LEVEL")) parse_level(v, start);
+    l->set_level(to_spdlog(start));
+    l->flush_on(spdlog::level::warn);
+    return l;
+  }();
+  return *instance;
 }
 
 void append_value(std::string& out, std::string_view v) {
@@ -47,30 +68,11 @@ void append_value(std::string& out, std::string_view v) {
   out += '"';
 }
 
-}  // namespace
-
-bool enabled(level lvl) {
-  static const level threshold = threshold_from_env();
-  return lvl >= threshold;
-}
-
-void write(level lvl, std::string_view component, std::string_view msg,
-           std::initializer_list<field> fields) {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  std::time_t secs = system_clock::to_time_t(now);
-  auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char ts[96];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
+std::string format(level lvl, std::string_view component, std::string_view msg,
+                   std::initializer_list<field> fields) {
   std::string line;
   line.reserve(128);
-  line += "ts=";
-  line += ts;
-  line += " level=";
+  line += "level=";
   line += name(lvl);
   line += " component=";
   append_value(line, component);
@@ -82,8 +84,61 @@ void write(level lvl, std::string_view component, std::string_view msg,
     line += '=';
     append_value(line, value);
   }
-  line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stderr);  // one write per line: no interleaving
+  return line;
+}
+
+}  // namespace
+
+bool parse_level(std::string_view text, level& out) {
+  if (text == "debug") out = level::debug;
+  else if (text == "info") out = level::info;
+  else if (text == "warn") out = level::warn;
+  else if (text == "error") out = level::error;
+  else return false;
+  return true;
+}
+
+void set_level(level lvl) { logger().set_level(to_spdlog(lvl)); }
+
+bool enabled(level lvl) { return logger().should_log(to_spdlog(lvl)); }
+
+void write(level lvl, std::string_view component, std::string_view msg,
+           std::initializer_list<field> fields) {
+  logger().log(to_spdlog(lvl), "{}", format(lvl, component, msg, fields));
+}
+
+bool rate_limiter::allow(std::uint64_t& suppressed) {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  if (now - last_ < interval_ && emitted_) {
+    ++suppressed_;
+    return false;
+  }
+  emitted_ = true;
+  last_ = now;
+  suppressed = std::exchange(suppressed_, 0);
+  return true;
+}
+
+void limited(rate_limiter& limiter, level lvl, std::string_view component, std::string_view msg,
+             std::initializer_list<field> fields) {
+  if (!enabled(lvl)) return;
+  std::uint64_t suppressed = 0;
+  if (!limiter.allow(suppressed)) return;
+  std::string line = format(lvl, component, msg, fields);
+  if (suppressed > 0) line += " suppressed=" + std::to_string(suppressed);
+  logger().log(to_spdlog(lvl), "{}", line);
 }
 
 }  // namespace roomcast::log
+
+namespace roomcast {
+
+bool set_log_level(std::string_view text) {
+  log::level lvl{};
+  if (!log::parse_level(text, lvl)) return false;
+  log::set_level(lvl);
+  return true;
+}
+
+}  // namespace roomcast
