@@ -6,6 +6,8 @@
 #include "actors/runtime.hpp"
 #include "actors/topic_directory.hpp"
 #include "api/http_api.hpp"
+#include "metrics/exposition.hpp"
+#include "metrics/server_metrics.hpp"
 #include "net/gateway.hpp"
 #include "net/listener.hpp"
 #include "net/session_registry.hpp"
@@ -287,6 +289,13 @@ void server::start() {
   if (!s.routes.count("GET /healthz"))
     s.routes.emplace("GET /healthz", [](const http_request&) {
       return http_response::json(200, R"({"status":"ok"})");
+    });
+  if (!s.routes.count("GET /metrics"))
+    s.routes.emplace("GET /metrics", [&s](const http_request&) {
+      return http_response{200, std::string(metrics::content_type),
+                           metrics::render(*s.counters, s.registry->size(), *s.store_health,
+                                           s.accepting.load()),
+                           {}};
     });
   if (!s.routes.count("GET /readyz"))
     s.routes.emplace("GET /readyz", [&s](const http_request&) {

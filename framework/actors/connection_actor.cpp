@@ -139,6 +139,8 @@ void connection_actor::on_exit() {
 void connection_actor::deliver_batch(const fanout_batch& batch, const member_frames& own,
                                      std::uint64_t member_id) {
   if (!sink_ || socket_closed_) return;
+  if (batch.started != std::chrono::steady_clock::time_point{})
+    runtime_->counters->fanout_latency.observe(std::chrono::steady_clock::now() - batch.started);
   bool skips_me = false;
   for (auto id : batch.skip) skips_me |= (id == member_id);
   if (own.empty() && !skips_me) {
@@ -223,7 +225,9 @@ bool connection_actor::admit_push(const message& msg, std::size_t frame_bytes) {
     reply_error(msg.join_ref, msg.ref, msg.topic, reasons::payload_too_large);
     return false;
   }
-  if (mailbox().size() > opts.max_connection_mailbox) {
+  auto queued = mailbox().size();
+  util::counters::raise(counters.connection_mailbox_high_water, queued);
+  if (queued > opts.max_connection_mailbox) {
     util::counters::bump(counters.overloaded_pushes);
     reply_error(msg.join_ref, msg.ref, msg.topic, reasons::overloaded);
     return false;

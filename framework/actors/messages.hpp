@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -80,6 +81,9 @@ struct fanout_batch {
   /// Parallel to frames when some are broadcast_from: the member id each skips
   /// (0: nobody). Empty when no frame skips anyone.
   std::vector<std::uint64_t> skip;
+  /// When its first frame was added (fan-out latency is measured from here;
+  /// unset for a join's replay).
+  std::chrono::steady_clock::time_point started{};
 };
 using batch_ptr = std::shared_ptr<const fanout_batch>;
 

@@ -174,6 +174,7 @@ void room_actor::handle_join(join_request& req) {
   // Broadcasts made during on_join go to the members already there, not to the
   // joiner (it is still "joining", so this flush skips it).
   flush_outbound();
+  util::counters::bump(settings_.counters->joins);
   auto& entry = members_.at(id);
   members_by_connection_.emplace(entry.connection.address(), id);
   monitor(entry.connection);
@@ -211,7 +212,7 @@ void room_actor::complete_join(member_entry& entry, caf::response_promise& promi
   entry.deferred.clear();
   if (!first.empty())
     send(entry.connection, batch_atom::value,
-         batch_ptr(std::make_shared<fanout_batch>(fanout_batch{std::move(first), {}})),
+         batch_ptr(std::make_shared<fanout_batch>(fanout_batch{std::move(first), {}, {}})),
          member_frames{}, id);
   if (handler_->uses_presence()) {
     // presence_state follows once the mailbox is drained: every joiner of a
@@ -227,7 +228,9 @@ void room_actor::complete_join(member_entry& entry, caf::response_promise& promi
 void room_actor::handle_push(push_request& req) {
   auto it = members_.find(req.member_id);
   if (it == members_.end() || !handler_) return;  // left meanwhile
-  if (mailbox().size() > settings_.max_mailbox) {
+  auto queued = mailbox().size();
+  util::counters::raise(settings_.counters->room_mailbox_high_water, queued);
+  if (queued > settings_.max_mailbox) {
     // Behind by more than the bound: refuse new work instead of queueing without end.
     util::counters::bump(settings_.counters->overloaded_pushes);
     opt_ref ref = req.ref ? opt_ref(*req.ref) : std::nullopt;
@@ -348,9 +351,14 @@ broadcast_result room_actor::fan_out(const net::frame_ptr& frame, std::uint64_t 
     batch.skip.resize(batch.frames.size(), 0);  // skip stays parallel to frames
     batch.skip.push_back(except);
   }
+  if (batch.frames.empty()) batch.started = std::chrono::steady_clock::now();
   batch.frames.push_back(frame);
   schedule_outbound();
-  return estimate_all(*frame, except);
+  auto result = estimate_all(*frame, except);
+  auto& counters = *settings_.counters;
+  util::counters::bump(counters.broadcasts);
+  util::counters::bump(counters.deliveries, result.success + result.backpressure);
+  return result;
 }
 
 broadcast_result room_actor::estimate_all(const net::outbound_frame& frame,

@@ -34,6 +34,7 @@ topic_directory::room_slot* topic_directory::room_for(const std::string& topic, 
   auto room = spawn<room_actor>(topic, std::move(handler), caf::actor_cast<caf::actor>(this),
                                 std::move(settings));
   monitor(room);
+  runtime_->counters->rooms.fetch_add(1, std::memory_order_relaxed);
   keys_.emplace(room.address(), room_key{raw, topic});
   return &rooms.emplace(topic, room_slot{room, 0}).first->second;
 }
@@ -49,6 +50,7 @@ caf::behavior topic_directory::make_behavior() {
   set_down_handler([this](caf::down_msg& msg) {
     auto key = keys_.find(msg.source);
     if (key == keys_.end()) return;
+    runtime_->counters->rooms.fetch_sub(1, std::memory_order_relaxed);
     auto& rooms = key->second.raw ? raw_rooms_ : channel_rooms_;
     if (auto it = rooms.find(key->second.topic);
         it != rooms.end() && it->second.room.address() == msg.source)
@@ -119,6 +121,7 @@ caf::behavior topic_directory::make_behavior() {
         auto it = rooms.find(key->second.topic);
         if (it == rooms.end() || it->second.joins_forwarded != joins_seen) return;
         send(it->second.room, stop_atom::value);
+        runtime_->counters->rooms.fetch_sub(1, std::memory_order_relaxed);
         rooms.erase(it);
         keys_.erase(key);
       },

@@ -43,7 +43,14 @@ class ws_session_base : public ws_sink {
                   std::shared_ptr<session_registry> registry)
       : plan_(std::move(plan)), limits_(limits), registry_(std::move(registry)) {}
 
-  ~ws_session_base() override { registry_->remove(this); }
+  ~ws_session_base() override {
+    registry_->remove(this);
+    if (!accepted_) return;
+    // What ended it: the close we sent, else the peer's, else no close at all.
+    std::uint16_t code = close_pending_ || closing_ ? static_cast<std::uint16_t>(close_reason_.code)
+                                                    : peer_close_code_;
+    util::counters::bump(limits_.counters->connections_closed[util::counters::kind_of(code)]);
+  }
 
   /// Publishes the unsent bytes for the rooms (strand only). Also called by the
   /// coalescing layer once its buffer drained.
@@ -138,6 +145,7 @@ class ws_session_base : public ws_sink {
       return;  // no actor yet; the session ends here
     }
     accepted_ = true;
+    util::counters::bump(limits_.counters->connections_opened);
     receiver_ = plan_.attach(self());
     plan_ = {};
     if (close_pending_) {
@@ -161,6 +169,8 @@ class ws_session_base : public ws_sink {
       notify_closed(ec);
       return;
     }
+    util::counters::bump(limits_.counters->messages_in);
+    util::counters::bump(limits_.counters->bytes_in, buffer_.size());
     if (receiver_)
       receiver_->on_frame(beast::buffers_to_string(buffer_.data()), derived().ws().got_binary());
     buffer_.consume(buffer_.size());
@@ -181,6 +191,7 @@ class ws_session_base : public ws_sink {
     std::uint16_t code = 1006;
     if (ec == websocket::error::closed) code = derived().ws().reason().code;
     else if (ec == websocket::error::message_too_big) code = 1009;
+    peer_close_code_ = code;
     if (auto r = std::move(receiver_)) r->on_closed(code);
     receiver_.reset();  // breaks the session <-> actor cycle
     std::lock_guard lock(inbox_mutex_);
@@ -304,6 +315,8 @@ class ws_session_base : public ws_sink {
     writing_ = false;
     // The socket may have been failed meanwhile (abort): the queue is gone then.
     if (ec || failed_) return fail_socket(ec ? ec : beast::error_code(asio::error::connection_aborted));
+    util::counters::bump(limits_.counters->messages_out);
+    util::counters::bump(limits_.counters->bytes_out, queue_[queue_head_]->data.size());
     queue_[queue_head_++].reset();
     do_write();
   }
@@ -341,6 +354,7 @@ class ws_session_base : public ws_sink {
 
   upgrade_plan plan_;
   socket_limits limits_;
+  std::uint16_t peer_close_code_ = 1006;  // the peer's close code; 1006: none came
   std::shared_ptr<session_registry> registry_;
   std::shared_ptr<ws_receiver> receiver_;
   beast::flat_buffer buffer_;

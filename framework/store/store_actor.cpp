@@ -135,7 +135,9 @@ class store_actor : public caf::event_based_actor {
     auto count = std::exchange(pending_records_, 0);
     if (ensure_open()) {
       try {
+        auto started = std::chrono::steady_clock::now();
         auto firsts = store_.append(groups, now_ms());
+        health_->commit_latency.observe(std::chrono::steady_clock::now() - started);
         for (std::size_t i = 0; i < promises.size(); ++i) promises[i].deliver(firsts[i]);
         health_->commits.fetch_add(1, std::memory_order_relaxed);
         health_->committed_messages.fetch_add(count, std::memory_order_relaxed);

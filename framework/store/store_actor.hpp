@@ -14,6 +14,7 @@
 
 #include "actors/messages.hpp"
 #include "roomcast/durability.hpp"
+#include "metrics/histogram.hpp"
 #include "store/message_store.hpp"
 
 #include <caf/all.hpp>
@@ -36,6 +37,7 @@ struct store_health {
   std::atomic<std::uint64_t> commits{0};             ///< transactions committed
   std::atomic<std::uint64_t> committed_messages{0};  ///< messages they held
   std::atomic<std::uint64_t> failed_messages{0};     ///< answered storage_unavailable
+  metrics::histogram commit_latency;                 ///< one transaction, begin to commit
 };
 
 /// The text of the error every failed store request carries.
