@@ -351,11 +351,11 @@ void server::drain() {
   auto steps = std::max<std::int64_t>(1, s.options.drain_window / step);
   log::info("server", "draining", {{"sockets", std::to_string(s.registry->size())},
                                    {"window_ms", std::to_string(s.options.drain_window.count())}});
+  // Even batches from the count at the start: the last leaves near the window's end.
+  auto batch = std::max<std::size_t>(
+      1, (s.registry->size() + static_cast<std::size_t>(steps) - 1) / static_cast<std::size_t>(steps));
   for (std::int64_t i = 0; i < steps; ++i) {
-    auto open = s.registry->size();
-    if (open == 0) break;
-    auto left = static_cast<std::size_t>(steps - i);
-    s.registry->close_some((open + left - 1) / left, protocol::close_codes::service_restart, reason);
+    if (s.registry->close_some(batch, protocol::close_codes::service_restart, reason) < batch) break;
     if (i + 1 < steps) std::this_thread::sleep_for(step);
   }
   shut_down(protocol::close_codes::service_restart, reason);
