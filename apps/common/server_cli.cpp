@@ -18,6 +18,21 @@ namespace po = boost::program_options;
 
 namespace {
 
+/// Options held in unsigned types: program_options would turn "-1" into a huge
+/// number, so a leading '-' is refused in every source.
+void refuse_negative(const po::parsed_options& parsed) {
+  static const char* const unsigned_options[] = {
+      "port", "io-threads", "actor-threads", "outbound-budget-bytes", "max-connections",
+      "max-connections-per-ip", "max-frame-bytes", "retention-messages"};
+  for (const auto& option : parsed.options)
+    for (const char* name : unsigned_options)
+      if (option.string_key == name)
+        for (const auto& token : option.value)
+          if (token.find('-') != std::string::npos)
+            throw std::runtime_error("the argument ('" + token + "') for option '" + name +
+                                     "' is invalid: it must be a non-negative integer");
+}
+
 /// ROOMCAST_MAX_FRAME_BYTES -> max-frame-bytes.
 std::string option_name_of(std::string_view variable) {
   std::string name;
@@ -140,8 +155,10 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     // Precedence: flags, then ROOMCAST_* variables, then the file, then the
     // defaults (program_options keeps the first value stored for an option;
     // repeatable ones, --durable and --api-key, collect from every source).
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::store(po::parse_environment(desc,
+    auto from_flags = po::parse_command_line(argc, argv, desc);
+    refuse_negative(from_flags);
+    po::store(from_flags, vm);
+    auto from_env = po::parse_environment(desc,
                                     [&](const std::string& variable) -> std::string {
                                       if (!variable.starts_with("ROOMCAST_")) return {};
                                       auto name = option_name_of(variable);
@@ -150,13 +167,16 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
                                         return name;
                                       unknown_variables.push_back(variable);
                                       return {};
-                                    }),
-              vm);
+                                    });
+    refuse_negative(from_env);
+    po::store(from_env, vm);
     if (vm.count("config")) {
       const auto& path = vm["config"].as<std::string>();
       std::ifstream file(path);
       if (!file) throw std::runtime_error("cannot read config file " + path);
-      po::store(po::parse_config_file(file, desc, false), vm);
+      auto from_file = po::parse_config_file(file, desc, false);
+      refuse_negative(from_file);
+      po::store(from_file, vm);
     }
     po::notify(vm);
   } catch (const std::exception& e) {

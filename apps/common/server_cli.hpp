@@ -15,7 +15,8 @@ namespace roomcast::cli {
 std::optional<int> parse(int argc, char** argv, const std::string& program, server_options& options);
 
 /// Starts `srv`, prints "listening on http://HOST:PORT" (and flushes), then runs
-/// until SIGINT/SIGTERM and stops gracefully. Returns the process exit code.
+/// until SIGTERM (drains: 1012 in batches) or SIGINT (stops: 1001). Returns the
+/// process exit code.
 int run(server& srv);
 
 }  // namespace roomcast::cli

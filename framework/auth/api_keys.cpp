@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <cctype>
+
 namespace roomcast::auth {
 
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
@@ -15,9 +17,11 @@ api_auth check_api_key(const std::map<std::string, std::string>& headers,
   auto it = headers.find("authorization");
   if (it == headers.end()) return api_auth::missing;
   std::string_view value = it->second;
-  constexpr std::string_view scheme = "Bearer ";
-  if (value.size() <= scheme.size() || value.substr(0, scheme.size()) != scheme)
-    return api_auth::missing;
+  // The scheme is case-insensitive (RFC 7235); the key is not.
+  constexpr std::string_view scheme = "bearer ";
+  if (value.size() <= scheme.size()) return api_auth::missing;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(value[i])) != scheme[i]) return api_auth::missing;
   auto presented = value.substr(scheme.size());
   bool match = false;
   for (const auto& key : keys) match |= constant_time_equal(presented, key);  // no early exit

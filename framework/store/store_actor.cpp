@@ -65,7 +65,11 @@ class store_actor : public caf::event_based_actor {
             // Health follows writes only: a read can succeed on a full disk.
             return store_.read(topic, since, static_cast<std::size_t>(limit), latest);
           } catch (const std::exception& e) {
-            failed("read", e);
+            // A failed read says nothing of writes (health follows writes only),
+            // but a corrupt or vanished file is reopened.
+            log::warn("store", "read failed", {{"topic", topic}, {"error", e.what()}});
+            if (auto* sq = dynamic_cast<const sqlite_error*>(&e); !sq || needs_reopen(sq->code()))
+              store_.close();
             return caf::make_error(caf::sec::runtime_error, unavailable);
           }
         },

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
-#include <unordered_map>
 
 namespace roomcast::log {
 

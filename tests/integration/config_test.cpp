@@ -100,6 +100,15 @@ TEST_F(ConfigTest, UnknownKeysAndBadValuesAreErrorsNamingTheKey) {
   EXPECT_NE(env.errors.find("port"), std::string::npos) << env.errors;
   ::unsetenv("ROOMCAST_PORT");
 
+  for (const auto& args : {std::vector<std::string>{"--io-threads", "-1"},
+                           std::vector<std::string>{"--max-frame-bytes=-5"}}) {
+    auto negative = run(args);
+    EXPECT_EQ(negative.exit_code, 2) << args[0];
+    EXPECT_NE(negative.errors.find("non-negative"), std::string::npos) << negative.errors;
+  }
+  auto negative_file = run({"--config", write_file(dir_, "n.conf", "max-connections = -3\n")});
+  EXPECT_EQ(negative_file.exit_code, 2);
+
   auto missing = run({"--config", dir_.file("nope.conf")});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.errors.find("nope.conf"), std::string::npos) << missing.errors;

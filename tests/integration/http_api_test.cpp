@@ -61,6 +61,11 @@ TEST_F(HttpApiTest, EveryEndpointNeedsTheKeyAndItsMethod) {
     EXPECT_EQ(json::parse(none.body).at("error"), "unauthorized") << e.target;
     EXPECT_EQ(http_call(srv_->port(), e.method, e.target, "{}", "Authorization: Bearer nope\r\n").status, 401)
         << e.target;
+    // The scheme is case-insensitive; the key is not.
+    EXPECT_NE(http_call(srv_->port(), e.method, e.target, "{}", "Authorization: bearer api-test-key\r\n").status, 401)
+        << e.target;
+    EXPECT_EQ(http_call(srv_->port(), e.method, e.target, "{}", "Authorization: Bearer API-TEST-KEY\r\n").status, 401)
+        << e.target;
     auto other = e.method == "GET" ? "POST" : "GET";
     EXPECT_EQ(http_call(srv_->port(), other, e.target, "{}", auth).status, 405) << e.target;
   }

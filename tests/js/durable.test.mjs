@@ -21,6 +21,7 @@ import { Socket } from 'phoenix';
 import WebSocket from 'ws';
 import {
   HOST, withTimeout, deferred, startServer, startServerOnPort, killAllServers, replyOf,
+  socketPool,
 } from './server.mjs';
 
 const WAIT_MS = 5_000; // bound for any single awaited event
@@ -32,7 +33,9 @@ const INVALID_PARAMS_REASON = 'invalid join params: since and history must be no
 // ---------------------------------------------------------------------------------------------
 // helpers (server spawning lives in ./server.mjs)
 
-const liveSockets = new Set();
+const sockets = socketPool();
+const makeSocket = (port, opts) => sockets.make(port, opts);
+const disconnect = (socket) => sockets.disconnect(socket);
 const liveDirs = new Set();
 
 function makeDataDir() {
@@ -50,23 +53,7 @@ function durableArgs(dataDir, extra = []) {
   return ['--durable', 'echo:*', '--data-dir', dataDir, '--api-key', API_KEY, ...extra];
 }
 
-function makeSocket(port, opts = {}) {
-  const socket = new Socket(`ws://${HOST}:${port}/socket`, {
-    transport: WebSocket,
-    timeout: 3_000, // push/join timeout: fail fast instead of the default 10 s
-    reconnectAfterMs: () => 100,
-    rejoinAfterMs: () => 100,
-    ...opts,
-  });
-  liveSockets.add(socket);
-  return socket;
-}
 
-/** Disconnects the socket and resolves once the transport is closed (bounded by phoenix). */
-function disconnect(socket) {
-  liveSockets.delete(socket);
-  return new Promise((resolve) => socket.disconnect(() => resolve()));
-}
 
 /** Connects a socket and resolves once it is open. */
 async function connected(port, opts) {
@@ -155,10 +142,7 @@ async function refusedPort() {
 }
 
 after(async () => {
-  for (const socket of [...liveSockets]) {
-    liveSockets.delete(socket);
-    socket.disconnect();
-  }
+  sockets.closeAll();
   killAllServers();
   for (const dir of [...liveDirs]) removeDataDir(dir);
 });

@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import {
   HOST, withTimeout, deferred, startServer, startServerOnPort, killAllServers,
   replyOf,
+  socketPool,
 } from './server.mjs';
 
 const WAIT_MS = 5_000; // bound for any single awaited event
@@ -22,25 +23,11 @@ const TEST_TIMEOUT_MS = 15_000;
 // ---------------------------------------------------------------------------------------------
 // helpers (server spawning lives in ./server.mjs)
 
-const liveSockets = new Set();
+const sockets = socketPool();
+const makeSocket = (port, opts) => sockets.make(port, opts);
+const disconnect = (socket) => sockets.disconnect(socket);
 
-function makeSocket(port, opts = {}) {
-  const socket = new Socket(`ws://${HOST}:${port}/socket`, {
-    transport: WebSocket,
-    timeout: 3_000, // push/join timeout: fail fast instead of the default 10 s
-    reconnectAfterMs: () => 100,
-    rejoinAfterMs: () => 100,
-    ...opts,
-  });
-  liveSockets.add(socket);
-  return socket;
-}
 
-/** Disconnects the socket and resolves once the transport is closed (bounded by phoenix). */
-function disconnect(socket) {
-  liveSockets.delete(socket);
-  return new Promise((resolve) => socket.disconnect(() => resolve()));
-}
 
 
 function joinOk(channel) {
@@ -55,10 +42,7 @@ function nextEvent(channel, event) {
 }
 
 after(async () => {
-  for (const socket of [...liveSockets]) {
-    liveSockets.delete(socket);
-    socket.disconnect();
-  }
+  sockets.closeAll();
   killAllServers();
 });
 

@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Socket } from 'phoenix';
+import WebSocket from 'ws';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const BIN = process.env.ROOMCAST_BIN || path.resolve(here, '../../build/bin/roomcast');
@@ -135,4 +137,36 @@ export function replyOf(push, what, ms = 5_000) {
       .receive('error', (resp) => reject(new Error(`${what}: error reply ${JSON.stringify(resp)}`)))
       .receive('timeout', () => reject(new Error(`${what}: push timeout`)));
   }), ms, what);
+}
+
+/**
+ * The phoenix sockets of one test file: fail-fast timeouts, fast reconnects, and
+ * closeAll() for an after() hook so that no socket outlives the file.
+ */
+export function socketPool() {
+  const live = new Set();
+  return {
+    make(port, opts = {}) {
+      const socket = new Socket(`ws://${HOST}:${port}/socket`, {
+        transport: WebSocket,
+        timeout: 3_000, // push/join timeout: fail fast instead of the default 10 s
+        reconnectAfterMs: () => 100,
+        rejoinAfterMs: () => 100,
+        ...opts,
+      });
+      live.add(socket);
+      return socket;
+    },
+    /** Disconnects and resolves once the transport is closed (bounded by phoenix). */
+    disconnect(socket) {
+      live.delete(socket);
+      return new Promise((resolve) => socket.disconnect(() => resolve()));
+    },
+    closeAll() {
+      for (const socket of [...live]) {
+        live.delete(socket);
+        socket.disconnect();
+      }
+    },
+  };
 }
