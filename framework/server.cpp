@@ -6,6 +6,7 @@
 #include "actors/runtime.hpp"
 #include "actors/topic_directory.hpp"
 #include "api/http_api.hpp"
+#include "auth/origin.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/server_metrics.hpp"
 #include "net/gateway.hpp"
@@ -130,8 +131,17 @@ class server_gateway final : public net::gateway {
       return plan;
     }
 
-    // Connection limits, before anything is spent on the socket.
+    // Cross-site WebSocket hijacking: a page from an origin not on the list.
     const auto& o = runtime_->options;
+    if (auto origin = req.headers.find("origin");
+        !o.allowed_origins.empty() && origin != req.headers.end() &&
+        !auth::origin_allowed(origin->second, o.allowed_origins)) {
+      plan.refusal = json_error(403, "origin_not_allowed",
+                                "WebSocket connections from " + origin->second + " are not allowed");
+      return plan;
+    }
+
+    // Connection limits, before anything is spent on the socket.
     auto& counters = *runtime_->counters;
     if (o.max_connections && registry_->size() >= o.max_connections) {
       util::counters::bump(counters.refused_node_limit);

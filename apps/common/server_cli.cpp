@@ -76,6 +76,7 @@ std::string config_text(const server_options& o, const std::string& log_level) {
       << "retention-age-s = " << o.store.default_retention.max_age.count() << "\n"
       << "store-sync = " << (o.store.sync == store_sync::full ? "full" : "normal") << "\n"
       << "log-level = " << log_level << "\n";
+  for (const auto& origin : o.allowed_origins) out << "allowed-origin = " << origin << "\n";
   out << "# api-key: " << o.api_keys.size() << " configured (not printed)\n";
   return out.str();
 }
@@ -147,6 +148,8 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "seconds a durable message is kept (0 = no age limit)")
       ("store-sync", po::value<std::string>(&sync_mode)->default_value(sync_mode),
        "full: fsync at every commit (survives power loss); normal: survives a killed process")
+      ("allowed-origin", po::value<std::vector<std::string>>(&options.allowed_origins)->composing(),
+       "browser origin allowed to open WebSockets, e.g. https://chat.example.com or https://*.example.com (repeatable; none: no check)")
       ("api-key", po::value<std::vector<std::string>>(&options.api_keys)->composing(),
        "key accepted by /api/* as 'Authorization: Bearer KEY' (repeatable)");
   po::variables_map vm;
@@ -154,7 +157,7 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   try {
     // Precedence: flags, then ROOMCAST_* variables, then the file, then the
     // defaults (program_options keeps the first value stored for an option;
-    // repeatable ones, --durable and --api-key, collect from every source).
+    // repeatable ones (--durable, --allowed-origin, --api-key) collect from every source).
     auto from_flags = po::parse_command_line(argc, argv, desc);
     refuse_negative(from_flags);
     po::store(from_flags, vm);

@@ -79,6 +79,11 @@ struct server_options {
   std::string data_dir = "data";
   /// Durable topics and their store (docs/durability.md).
   store_options store;
+  /// Browser origins allowed to open WebSockets ("https://chat.example.com",
+  /// "https://*.example.com"); an upgrade with any other Origin header gets 403.
+  /// Empty: no check. Requests without an Origin header (not from a browser)
+  /// are not affected.
+  std::vector<std::string> allowed_origins;
   /// Keys the built-in /api/ endpoints accept as "Authorization: Bearer KEY";
   /// none: they answer 401. (Routes added with server::route are the app's to guard.)
   std::vector<std::string> api_keys;
