@@ -7,6 +7,7 @@
 #include "actors/topic_directory.hpp"
 #include "api/http_api.hpp"
 #include "auth/origin.hpp"
+#include "auth/token_verifier.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/server_metrics.hpp"
 #include "net/gateway.hpp"
@@ -74,6 +75,7 @@ class server_gateway final : public net::gateway {
     limits_.outbound_budget_bytes = o.outbound_budget_bytes;
     limits_.read_window = std::max<std::size_t>(1, o.read_window);
     limits_.counters = runtime_->counters;
+    if (!o.tokens.algorithm.empty()) tokens_.emplace(o.tokens);  // throws on a bad key
   }
 
   const net::socket_limits& limits() const override { return limits_; }
@@ -155,11 +157,34 @@ class server_gateway final : public net::gateway {
       return plan;
     }
 
-    connect_result decision = connect_result::accept();
+    // The token, before the application sees anything.
+    connect_request request{req.path, req.query, req.headers, req.remote_address, {}, {}};
+    std::optional<std::int64_t> expires_at;
+    if (tokens_) {
+      auto q = req.query.find("token");
+      auto p = req.headers.find("sec-websocket-protocol");
+      auto token = auth::token_of(q == req.query.end() ? nullptr : &q->second,
+                                  p == req.headers.end() ? nullptr : &p->second);
+      if (!token.empty() || tokens_->options().required) {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+        auto verified = tokens_->verify(token, now);
+        if (!verified.ok) {
+          util::counters::bump(runtime_->counters->refused_tokens);
+          plan.refusal = json_error(401, "unauthorized", verified.reason);
+          return plan;
+        }
+        request.subject = std::move(verified.subject);
+        request.claims = std::move(verified.claims);
+        expires_at = verified.expires_at;
+      }
+    }
+
+    connect_result decision = connect_result::accept(request.subject, request.claims);
     if (on_connect_) {
       try {
-        decision = on_connect_(connect_request{req.path, req.query, req.headers,
-                                               req.remote_address});
+        decision = on_connect_(request);
       } catch (const std::exception& e) {
         log::error("http", "on_connect threw", {{"error", e.what()}});
         plan.refusal = json_error(500, "internal_error", "internal error");
@@ -181,6 +206,9 @@ class server_gateway final : public net::gateway {
     info->assigns = decision.assigns();
     info->remote_address = req.remote_address;
     info->params = req.query;
+    info->token_expires_at = expires_at;
+    if (info->user_id.empty()) info->user_id = request.subject;  // on_connect may leave it to the token
+    if (info->assigns.empty()) info->assigns = request.claims;
     std::unique_ptr<raw_handler> raw;
     if (raw_factory) raw = (*raw_factory)();
     // shared_ptr so the std::function stays copyable; the handler moves out once.
@@ -206,6 +234,7 @@ class server_gateway final : public net::gateway {
   std::vector<raw_route> raw_routes_;
   std::map<std::string, http_handler> routes_;
   connect_handler on_connect_;
+  std::optional<auth::token_verifier> tokens_;
   net::socket_limits limits_;
   std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> next_connection_id_{0};

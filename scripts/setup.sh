@@ -7,7 +7,7 @@ APT_PACKAGES=(
   g++ cmake make ccache pkg-config
   libcaf-dev
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
-  libssl-dev libsqlite3-dev libspdlog-dev
+  libssl-dev libsqlite3-dev libspdlog-dev libjwt-dev
   libgtest-dev libgmock-dev
 )
 

@@ -76,6 +76,16 @@ std::string config_text(const server_options& o, const std::string& log_level) {
       << "retention-age-s = " << o.store.default_retention.max_age.count() << "\n"
       << "store-sync = " << (o.store.sync == store_sync::full ? "full" : "normal") << "\n"
       << "log-level = " << log_level << "\n";
+  if (!o.tokens.algorithm.empty()) {
+    out << "token-algorithm = " << o.tokens.algorithm << "\n";
+    if (!o.tokens.public_key_file.empty())
+      out << "token-public-key = " << o.tokens.public_key_file << "\n";
+    if (!o.tokens.audience.empty()) out << "token-audience = " << o.tokens.audience << "\n";
+    if (!o.tokens.issuer.empty()) out << "token-issuer = " << o.tokens.issuer << "\n";
+    out << "token-leeway-s = " << o.tokens.leeway.count() << "\n";
+    if (!o.tokens.required) out << "token-optional = true\n";
+    if (!o.tokens.secret.empty()) out << "# token-secret: set (not printed)\n";
+  }
   for (const auto& origin : o.allowed_origins) out << "allowed-origin = " << origin << "\n";
   out << "# api-key: " << o.api_keys.size() << " configured (not printed)\n";
   return out.str();
@@ -101,6 +111,8 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   std::string log_level = "info";
   if (const char* v = std::getenv("ROOMCAST_LOG_LEVEL")) log_level = v;
   bool print_config = false;
+  long token_leeway_s = static_cast<long>(options.tokens.leeway.count());
+  bool token_optional = !options.tokens.required;
   desc.add_options()
       ("help,h", "show this help")
       ("config", po::value<std::string>(),
@@ -148,6 +160,17 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "seconds a durable message is kept (0 = no age limit)")
       ("store-sync", po::value<std::string>(&sync_mode)->default_value(sync_mode),
        "full: fsync at every commit (survives power loss); normal: survives a killed process")
+      ("token-algorithm", po::value<std::string>(&options.tokens.algorithm),
+       "verify a JWT at connect (?token= or phoenix.js authToken): HS256, RS256 or ES256")
+      ("token-secret", po::value<std::string>(&options.tokens.secret), "HS256: the shared secret")
+      ("token-public-key", po::value<std::string>(&options.tokens.public_key_file),
+       "RS256/ES256: PEM file of the verification key")
+      ("token-audience", po::value<std::string>(&options.tokens.audience), "required \"aud\"")
+      ("token-issuer", po::value<std::string>(&options.tokens.issuer), "required \"iss\"")
+      ("token-leeway-s", po::value<long>(&token_leeway_s)->default_value(token_leeway_s),
+       "clock skew allowed for exp and nbf, in seconds")
+      ("token-optional", po::bool_switch(&token_optional),
+       "sockets without a token connect anonymously (a bad token is still refused)")
       ("allowed-origin", po::value<std::vector<std::string>>(&options.allowed_origins)->composing(),
        "browser origin allowed to open WebSockets, e.g. https://chat.example.com or https://*.example.com (repeatable; none: no check)")
       ("api-key", po::value<std::vector<std::string>>(&options.api_keys)->composing(),
@@ -235,6 +258,12 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     std::cerr << program << ": --store-sync must be full or normal\n";
     return 2;
   }
+  if (token_leeway_s < 0) {
+    std::cerr << program << ": --token-leeway-s must be >= 0\n";
+    return 2;
+  }
+  options.tokens.leeway = std::chrono::seconds(token_leeway_s);
+  options.tokens.required = !token_optional;
   if (!set_log_level(log_level)) {
     std::cerr << program << ": --log-level must be debug, info, warn or error\n";
     return 2;

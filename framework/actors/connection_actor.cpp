@@ -88,6 +88,16 @@ caf::behavior connection_actor::make_behavior() {
   if (runtime_->options.heartbeat_timeout.count() > 0)
     delayed_send(this, heartbeat_check_interval_, tick_atom::value);
   if (raw_) guarded_raw([this] { raw_->on_open(*raw_socket_); });
+  if (socket_->token_expires_at) {
+    // The token's lifetime is the socket's: phoenix.js reconnects and re-reads
+    // its params (or authToken), so a client with a fresh token carries on.
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto left = std::chrono::seconds(*socket_->token_expires_at) -
+                std::chrono::duration_cast<std::chrono::seconds>(now);
+    delayed_send(this, std::max(std::chrono::milliseconds(0),
+                                std::chrono::duration_cast<std::chrono::milliseconds>(left)),
+                 expired_atom::value);
+  }
   return {
       [this](inbound_atom, std::string& data, bool binary) {
         last_activity_ = std::chrono::steady_clock::now();
@@ -115,6 +125,7 @@ caf::behavior connection_actor::make_behavior() {
       [this](tick_atom) { check_heartbeat(); },
       // POST /api/disconnect: the server closes this user's sockets.
       [this](disconnect_atom) { close_socket(protocol::close_codes::normal, "disconnected by server"); },
+      [this](expired_atom) { close_socket(protocol::close_codes::policy_violation, "token expired"); },
       [this](join_timeout_atom, const std::string& topic, const std::string& join_ref) {
         on_join_failed(topic, join_ref, reasons::join_timeout);
       },

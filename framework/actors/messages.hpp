@@ -49,6 +49,7 @@ using api_atom = caf::atom_constant<caf::atom("api_bcast")>;         // -> direc
 using rooms_atom = caf::atom_constant<caf::atom("rooms")>;           // -> directory
 using count_atom = caf::atom_constant<caf::atom("count")>;           // -> room
 using disconnect_atom = caf::atom_constant<caf::atom("disconnect")>; // -> connection
+using expired_atom = caf::atom_constant<caf::atom("expired")>;       // connection -> itself
 
 using socket_ptr = std::shared_ptr<const socket_info>;
 

@@ -29,6 +29,7 @@ std::string render(const util::counters& c, std::size_t open_sockets,
   e.family("roomcast_connections_refused_total", "counter", "Upgrades refused by a connection limit.");
   e.sample("roomcast_connections_refused_total", get(c.refused_node_limit), {{"limit", "node"}});
   e.sample("roomcast_connections_refused_total", get(c.refused_ip_limit), {{"limit", "address"}});
+  e.sample("roomcast_connections_refused_total", get(c.refused_tokens), {{"limit", "token"}});
   counter(e, "roomcast_joins_total", "Channel joins accepted.", c.joins);
   e.family("roomcast_rooms", "gauge", "Running rooms (one per active topic).");
   e.sample("roomcast_rooms", static_cast<double>(c.rooms.load(std::memory_order_relaxed)));

@@ -23,6 +23,7 @@ struct counters {
   std::atomic<std::uint64_t> refused_ip_limit{0};
   std::atomic<std::uint64_t> oversized_frames{0};
   std::atomic<std::uint64_t> storage_failures{0};
+  std::atomic<std::uint64_t> refused_tokens{0};  ///< upgrades refused 401 for their token
 
   // -- traffic and lifecycle, for /metrics ------------------------------------------
   /// How a connection ended, by the close code that ended it.

@@ -224,11 +224,14 @@ http_result http_post(std::uint16_t port, const std::string& target, const std::
 
 http_result http_call(std::uint16_t port, const std::string& method, const std::string& target,
                       const std::string& body, const std::string& headers) {
+  return http_raw(port, method + " " + target +
+                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
+                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+http_result http_raw(std::uint16_t port, const std::string& request) {
   int fd = loopback_connect(port);
   if (fd < 0) throw std::runtime_error("connect failed");
-  std::string request = method + " " + target +
-                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
-                        "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   if (::send(fd, request.data(), request.size(), 0) < 0) {
     ::close(fd);
     throw std::runtime_error("send failed");
@@ -236,6 +239,8 @@ http_result http_call(std::uint16_t port, const std::string& method, const std::
   std::string response;
   char buf[4096];
   for (;;) {
+    // A 101 keeps the connection open: stop at the end of its headers.
+    if (response.starts_with("HTTP/1.1 101") && response.find("\r\n\r\n") != std::string::npos) break;
     auto n = ::recv(fd, buf, sizeof buf, 0);
     if (n <= 0) break;
     response.append(buf, static_cast<std::size_t>(n));

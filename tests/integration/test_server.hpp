@@ -80,5 +80,7 @@ http_result http_post(std::uint16_t port, const std::string& target, const std::
                       const std::string& headers = "");
 http_result http_call(std::uint16_t port, const std::string& method, const std::string& target,
                       const std::string& body, const std::string& headers);
+/// Sends `request` as it is; reads the answer (for a 101, only its headers).
+http_result http_raw(std::uint16_t port, const std::string& request);
 
 }  // namespace roomcast::testing

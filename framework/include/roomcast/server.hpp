@@ -8,6 +8,7 @@
 #include "roomcast/http.hpp"
 #include "roomcast/raw.hpp"
 #include "roomcast/socket_info.hpp"
+#include "roomcast/tokens.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -79,6 +80,8 @@ struct server_options {
   std::string data_dir = "data";
   /// Durable topics and their store (docs/durability.md).
   store_options store;
+  /// JWT authentication at connect (docs/security.md). Off while `algorithm` is empty.
+  token_options tokens;
   /// Browser origins allowed to open WebSockets ("https://chat.example.com",
   /// "https://*.example.com"); an upgrade with any other Origin header gets 403.
   /// Empty: no check. Requests without an Origin header (not from a browser)
@@ -122,6 +125,10 @@ struct connect_request {
   std::map<std::string, std::string> params;   ///< query parameters (vsn, token, ...)
   std::map<std::string, std::string> headers;  ///< lower-case names
   std::string remote_address;
+  /// With server_options::tokens on: the verified token's "sub" and claims.
+  /// Without an on_connect handler they become the socket's user id and assigns.
+  std::string subject;
+  boost::json::object claims;
 };
 
 /// Runs on an I/O thread at upgrade time, before the WebSocket handshake completes.
