@@ -308,6 +308,13 @@ void server::start() {
   rt->options = s.options;
   rt->channels = s.channels;
   rt->counters = s.counters;
+  for (const auto& text : s.options.topic_rules) {
+    auto rule = auth::parse_topic_rule(text);
+    if (!rule)
+      throw std::invalid_argument("topic rule '" + text +
+                                  "' is not PATTERN or PATTERN CLAIM=VALUE (see docs/security.md)");
+    rt->topic_rules.push_back(std::move(*rule));
+  }
   std::shared_ptr<const actors::runtime> runtime = rt;
 
   unsigned actor_threads = s.options.actor_threads ? s.options.actor_threads : default_threads();

@@ -87,6 +87,7 @@ std::string config_text(const server_options& o, const std::string& log_level) {
     if (!o.tokens.secret.empty()) out << "# token-secret: set (not printed)\n";
   }
   for (const auto& origin : o.allowed_origins) out << "allowed-origin = " << origin << "\n";
+  for (const auto& rule : o.topic_rules) out << "topic-rule = " << rule << "\n";
   out << "# api-key: " << o.api_keys.size() << " configured (not printed)\n";
   return out.str();
 }
@@ -171,6 +172,8 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "clock skew allowed for exp and nbf, in seconds")
       ("token-optional", po::bool_switch(&token_optional),
        "sockets without a token connect anonymously (a bad token is still refused)")
+      ("topic-rule", po::value<std::vector<std::string>>(&options.topic_rules)->composing(),
+       "join authorization: 'room:*', 'user:{sub}' or 'admin:* role=admin' (repeatable; none: channels decide)")
       ("allowed-origin", po::value<std::vector<std::string>>(&options.allowed_origins)->composing(),
        "browser origin allowed to open WebSockets, e.g. https://chat.example.com or https://*.example.com (repeatable; none: no check)")
       ("api-key", po::value<std::vector<std::string>>(&options.api_keys)->composing(),
@@ -180,7 +183,7 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   try {
     // Precedence: flags, then ROOMCAST_* variables, then the file, then the
     // defaults (program_options keeps the first value stored for an option;
-    // repeatable ones (--durable, --allowed-origin, --api-key) collect from every source).
+    // repeatable ones (--durable, --topic-rule, --allowed-origin, --api-key) collect from every source).
     auto from_flags = po::parse_command_line(argc, argv, desc);
     refuse_negative(from_flags);
     po::store(from_flags, vm);

@@ -91,12 +91,10 @@ caf::behavior connection_actor::make_behavior() {
   if (socket_->token_expires_at) {
     // The token's lifetime is the socket's: phoenix.js reconnects and re-reads
     // its params (or authToken), so a client with a fresh token carries on.
-    auto now = std::chrono::system_clock::now().time_since_epoch();
-    auto left = std::chrono::seconds(*socket_->token_expires_at) -
-                std::chrono::duration_cast<std::chrono::seconds>(now);
-    delayed_send(this, std::max(std::chrono::milliseconds(0),
-                                std::chrono::duration_cast<std::chrono::milliseconds>(left)),
-                 expired_atom::value);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::seconds(*socket_->token_expires_at) -
+        std::chrono::system_clock::now().time_since_epoch());
+    delayed_send(this, std::max(std::chrono::milliseconds(0), left), expired_atom::value);
   }
   return {
       [this](inbound_atom, std::string& data, bool binary) {
@@ -275,6 +273,8 @@ void connection_actor::handle_join(message& msg) {
     return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::unmatched_topic);
   if (msg.is_binary())
     return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::invalid_message);
+  if (!auth::join_allowed(runtime_->topic_rules, msg.topic, socket_->assigns))
+    return reply_error(msg.join_ref, msg.ref, msg.topic, reasons::unauthorized);
 
   if (auto it = channels_.find(msg.topic); it != channels_.end()) {
     // Joining a joined topic again: close the old join, as Phoenix does.

@@ -5,6 +5,7 @@
 #include "roomcast/channel.hpp"
 #include "roomcast/raw.hpp"
 #include "roomcast/server.hpp"
+#include "auth/topic_rules.hpp"
 #include "util/counters.hpp"
 
 #include <memory>
@@ -23,6 +24,8 @@ struct runtime {
   server_options options;
   std::vector<channel_route> channels;
   std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
+  /// options.topic_rules, parsed once at start.
+  std::vector<auth::topic_rule> topic_rules;
 
   /// The first route whose pattern matches `topic`, or nullptr.
   [[nodiscard]] const channel_route* find_channel(std::string_view topic) const;

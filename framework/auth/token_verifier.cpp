@@ -91,8 +91,11 @@ token_result token_verifier::verify(std::string_view token, std::int64_t now_s) 
   if (r.claims.contains("exp") && !number_claim(r.claims, "exp"))
     return refused("invalid token: exp is not a number");
   if (auto exp = number_claim(r.claims, "exp")) {
-    if (now_s > *exp + leeway) return refused("token expired");
-    r.expires_at = *exp;
+    // RFC 7519: valid only before exp. The socket's deadline is the same
+    // moment, so a reconnect with the same token is refused, not accepted and
+    // closed again at once.
+    if (now_s >= *exp + leeway) return refused("token expired");
+    r.expires_at = *exp + leeway;
   }
   if (auto nbf = number_claim(r.claims, "nbf"); nbf && now_s + leeway < *nbf)
     return refused("token not yet valid");

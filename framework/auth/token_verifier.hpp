@@ -19,7 +19,7 @@ struct token_result {
   std::string reason;  ///< why not, for the client: "invalid token", "token expired", ...
   boost::json::object claims;
   std::string subject;                    ///< "sub", or empty
-  std::optional<std::int64_t> expires_at;  ///< "exp", Unix seconds
+  std::optional<std::int64_t> expires_at;  ///< "exp" + leeway, Unix seconds: when it stops being valid
 };
 
 class token_verifier {

@@ -19,6 +19,7 @@ inline constexpr std::string_view too_many_channels = "too many channels";
 inline constexpr std::string_view invalid_topic = "invalid topic";
 inline constexpr std::string_view join_crashed = "join crashed";
 inline constexpr std::string_view join_timeout = "join timeout";
+inline constexpr std::string_view unauthorized = "unauthorized";  // a topic rule refused the join
 inline constexpr std::string_view binary_unsupported = "binary payloads not supported";
 // Durable topics.
 inline constexpr std::string_view storage_unavailable = "storage_unavailable";

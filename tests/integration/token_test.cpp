@@ -143,6 +143,10 @@ TEST_F(TokenTest, BadTokensAreRefusedWithTheirReason) {
   EXPECT_EQ(upgrade(*srv, "&token=" + tampered).status, 401);
   EXPECT_EQ(reason_of(upgrade(*srv, "&token=" + make_token(JWT_ALG_HS256, secret, claims(-10)))),
             "token expired");
+  // Valid only before exp (RFC 7519): a token expiring this very second is refused,
+  // or a reconnect would be accepted and closed again at once.
+  EXPECT_EQ(reason_of(upgrade(*srv, "&token=" + make_token(JWT_ALG_HS256, secret, claims(0)))),
+            "token expired");
   auto early = claims();
   early["nbf"] = now_s() + 600;
   EXPECT_EQ(reason_of(upgrade(*srv, "&token=" + make_token(JWT_ALG_HS256, secret, early))),
@@ -214,6 +218,26 @@ TEST_F(TokenTest, ASocketClosesWhenItsTokenExpires) {
   join_ok(*c, "echo:t");
   auto code = c->wait_closed(std::chrono::seconds(4) + wait_limit);
   EXPECT_EQ(code, 1008) << "token expired";
+}
+
+TEST_F(TokenTest, TopicRulesAuthorizeJoinsByClaims) {
+  server_options o;
+  o.tokens = hs256();
+  o.topic_rules = {"echo:*", "room:user:{sub}", "presence:* role=admin"};
+  auto srv = start_test_server(o);
+  auto alice = connect_with_token(*srv, make_token(JWT_ALG_HS256, secret, claims()));  // role admin
+  join_ok(*alice, "echo:open");
+  join_ok(*alice, "room:user:alice");
+  auto other = await(alice->join("room:user:bob"));
+  EXPECT_FALSE(other.ok());
+  EXPECT_EQ(other.reason(), "unauthorized");
+  join_ok(*alice, "presence:staff", json::object{{"user", "alice"}});
+  auto bob_claims = json::object{{"sub", "bob"}, {"exp", now_s() + 60}, {"role", "user"}};
+  auto bob = connect_with_token(*srv, make_token(JWT_ALG_HS256, secret, bob_claims));
+  EXPECT_EQ(await(bob->join("presence:staff")).reason(), "unauthorized");
+  EXPECT_EQ(await(bob->join("room:user:alice")).reason(), "unauthorized");
+  join_ok(*bob, "room:user:bob");
+  EXPECT_EQ(await(bob->join("room:unlisted")).reason(), "unauthorized") << "no rule allows it";
 }
 
 TEST_F(TokenTest, OptionalTokensLetAnonymousSocketsIn) {

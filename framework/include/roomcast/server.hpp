@@ -82,6 +82,10 @@ struct server_options {
   store_options store;
   /// JWT authentication at connect (docs/security.md). Off while `algorithm` is empty.
   token_options tokens;
+  /// Join authorization by claims (docs/security.md): "room:*", "user:{sub}",
+  /// "admin:* role=admin". With any rule, a join that no rule allows is refused
+  /// "unauthorized" before the channel's on_join. Empty: on_join alone decides.
+  std::vector<std::string> topic_rules;
   /// Browser origins allowed to open WebSockets ("https://chat.example.com",
   /// "https://*.example.com"); an upgrade with any other Origin header gets 403.
   /// Empty: no check. Requests without an Origin header (not from a browser)

@@ -17,8 +17,9 @@ struct socket_info {
   boost::json::object assigns;   ///< from on_connect: claims, preferences, ...
   std::string remote_address;    ///< peer IP address
   std::map<std::string, std::string> params;  ///< connect query parameters
-  /// The connect token's "exp" (Unix seconds): the socket is closed with 1008
-  /// "token expired" then. Empty: no token, or one without "exp".
+  /// When the connect token stops being valid ("exp" plus the configured leeway,
+  /// Unix seconds): the socket is closed with 1008 "token expired" then. Empty:
+  /// no token, or one without "exp".
   std::optional<std::int64_t> token_expires_at;
 };
 
