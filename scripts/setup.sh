@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Roomcast's build and tests need on Debian 12. Idempotent.
+# Usage: scripts/setup.sh [--fuzz]   (--fuzz adds clang and libFuzzer for scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,12 @@ APT_PACKAGES=(
   libssl-dev libsqlite3-dev libspdlog-dev libjwt-dev
   libgtest-dev libgmock-dev
 )
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) APT_PACKAGES+=(clang libclang-rt-14-dev) ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

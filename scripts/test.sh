@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is needed, builds Release and runs every test,
-# then builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs them again.
+# then builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs them again,
+# then runs each libFuzzer target for a bounded time (FUZZ_SECONDS, default 45).
 # Usage: scripts/test.sh [--no-setup] [--release-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,9 @@ for arg in "$@"; do
   esac
 done
 
-[ "$setup" = 1 ] && bash scripts/setup.sh
+if [ "$setup" = 1 ]; then
+  if [ "$sanitize" = 1 ]; then bash scripts/setup.sh --fuzz; else bash scripts/setup.sh; fi
+fi
 
 echo "== Release build"
 bash scripts/build.sh build
@@ -29,5 +32,7 @@ if [ "$sanitize" = 1 ]; then
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/ubsan.supp"
   export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
   (cd build-asan && ctest --output-on-failure --timeout 600 -j2)
+  echo "== Fuzzing (${FUZZ_SECONDS:-45} s per target)"
+  bash scripts/fuzz.sh "${FUZZ_SECONDS:-45}"
 fi
 echo "== all tests passed"
