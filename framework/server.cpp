@@ -206,6 +206,7 @@ class server_gateway final : public net::gateway {
     info->assigns = decision.assigns();
     info->remote_address = req.remote_address;
     info->params = req.query;
+    if (tokens_) info->params.erase("token");  // verified above; channels need not see it
     info->token_expires_at = expires_at;
     if (info->user_id.empty()) info->user_id = request.subject;  // on_connect may leave it to the token
     if (info->assigns.empty()) info->assigns = request.claims;
@@ -302,19 +303,29 @@ void server::start() {
   if (s.started) throw std::logic_error("server::start called twice");
   if (s.options.max_topic_length > protocol::max_binary_field)
     throw std::invalid_argument("max_topic_length must be at most 255 (binary frames carry 1 length byte)");
+  // Everything that can refuse the options, before anything starts.
+  const auto& t = s.options.tokens;
+  if (t.algorithm.empty() && (!t.secret.empty() || !t.public_key_file.empty() ||
+                              !t.audience.empty() || !t.issuer.empty()))
+    throw std::invalid_argument(
+        "token secret, key, audience or issuer given without a token algorithm: tokens would not "
+        "be checked");
+  std::vector<auth::topic_rule> rules;
+  for (const auto& text : s.options.topic_rules) {
+    auto rule = auth::parse_topic_rule(text);
+    if (!rule)
+      throw std::invalid_argument("topic rule '" + text +
+                                  "' is not PATTERN or PATTERN CLAIM=VALUE (see docs/security.md)");
+    rules.push_back(std::move(*rule));
+  }
+  if (!t.algorithm.empty()) auth::token_verifier check(t);  // a bad algorithm or key file throws here
   s.started = true;
 
   auto rt = std::make_shared<actors::runtime>();
   rt->options = s.options;
   rt->channels = s.channels;
   rt->counters = s.counters;
-  for (const auto& text : s.options.topic_rules) {
-    auto rule = auth::parse_topic_rule(text);
-    if (!rule)
-      throw std::invalid_argument("topic rule '" + text +
-                                  "' is not PATTERN or PATTERN CLAIM=VALUE (see docs/security.md)");
-    rt->topic_rules.push_back(std::move(*rule));
-  }
+  rt->topic_rules = std::move(rules);
   std::shared_ptr<const actors::runtime> runtime = rt;
 
   unsigned actor_threads = s.options.actor_threads ? s.options.actor_threads : default_threads();
@@ -380,7 +391,12 @@ void server::start() {
   s.work.emplace(s.ioc.get_executor());
   unsigned io_threads = s.options.io_threads ? s.options.io_threads : default_threads();
   for (unsigned i = 0; i < io_threads; ++i) s.io_threads.emplace_back([&s] { s.ioc.run(); });
-  log::info("server", "started", {{"host", s.options.host}, {"port", std::to_string(s.port)}});
+  log::info("server", "started",
+            {{"host", s.options.host},
+             {"port", std::to_string(s.port)},
+             {"tokens", t.algorithm.empty() ? "off" : t.algorithm + (t.required ? "" : " (optional)")},
+             {"topic_rules", std::to_string(s.options.topic_rules.size())},
+             {"allowed_origins", std::to_string(s.options.allowed_origins.size())}});
 }
 
 void server::stop() { shut_down(protocol::close_codes::going_away, "server shutting down"); }
@@ -427,11 +443,11 @@ void server::shut_down(std::uint16_t code, const std::string& reason) {
   // The store commits what the rooms handed it, then quits.
   caf::anon_send(s.store, actors::stop_atom::value);
   s.store = nullptr;
-  s.gateway->release_actors();
   s.work.reset();
   s.ioc.stop();
-  for (auto& t : s.io_threads) t.join();
+  for (auto& thread : s.io_threads) thread.join();
   s.io_threads.clear();
+  s.gateway->release_actors();  // no I/O thread reads them any more
   // Connections whose sockets could not be closed in time quit now.
   s.connections->kill_all();
   s.system->await_all_actors_done();

@@ -27,12 +27,15 @@ for target in text_decoder binary_decoder upgrade token; do
   echo "== fuzz: $target for ${seconds}s"
   work="$out/corpus-$target"
   rm -rf "$work" && mkdir -p "$work" && cp tests/fuzz/corpus/$target/* "$work/"
+  rm -f "$out/artifacts/$target-"*
+  rc=0
   "$out/$target" "$work" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=4096 -print_final_stats=1 -artifact_prefix="$out/artifacts/$target-" 2>&1 |
-    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done)" || true
-  # The pipeline above hides the exit status; the artifacts tell.
-  if compgen -G "$out/artifacts/$target-*" > /dev/null; then
-    echo "fuzz: $target found a crash: $(ls "$out"/artifacts/$target-*)"
+    -max_len=4096 -print_final_stats=1 -artifact_prefix="$out/artifacts/$target-" \
+    > "$out/$target.log" 2>&1 || rc=$?
+  grep -E "^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" "$out/$target.log" || true
+  if [ "$rc" -ne 0 ]; then
+    echo "fuzz: $target failed (exit $rc); input kept in $out/artifacts/, log in $out/$target.log"
+    tail -40 "$out/$target.log"
     exit 1
   fi
 done

@@ -190,6 +190,10 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     auto from_env = po::parse_environment(desc,
                                     [&](const std::string& variable) -> std::string {
                                       if (!variable.starts_with("ROOMCAST_")) return {};
+                                      // An empty value (an unset template variable) must not
+                                      // override the file: it could switch a check off.
+                                      if (const char* v = std::getenv(variable.c_str()); !v || !*v)
+                                        return {};
                                       auto name = option_name_of(variable);
                                       if (name != "help" && name != "print-config" &&
                                           desc.find_nothrow(name, false))

@@ -88,14 +88,9 @@ caf::behavior connection_actor::make_behavior() {
   if (runtime_->options.heartbeat_timeout.count() > 0)
     delayed_send(this, heartbeat_check_interval_, tick_atom::value);
   if (raw_) guarded_raw([this] { raw_->on_open(*raw_socket_); });
-  if (socket_->token_expires_at) {
-    // The token's lifetime is the socket's: phoenix.js reconnects and re-reads
-    // its params (or authToken), so a client with a fresh token carries on.
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::seconds(*socket_->token_expires_at) -
-        std::chrono::system_clock::now().time_since_epoch());
-    delayed_send(this, std::max(std::chrono::milliseconds(0), left), expired_atom::value);
-  }
+  // The token's lifetime is the socket's: phoenix.js reconnects and re-reads
+  // its params (or authToken), so a client with a fresh token carries on.
+  if (socket_->token_expires_at) arm_token_expiry();
   return {
       [this](inbound_atom, std::string& data, bool binary) {
         last_activity_ = std::chrono::steady_clock::now();
@@ -123,7 +118,7 @@ caf::behavior connection_actor::make_behavior() {
       [this](tick_atom) { check_heartbeat(); },
       // POST /api/disconnect: the server closes this user's sockets.
       [this](disconnect_atom) { close_socket(protocol::close_codes::normal, "disconnected by server"); },
-      [this](expired_atom) { close_socket(protocol::close_codes::policy_violation, "token expired"); },
+      [this](expired_atom) { arm_token_expiry(); },
       [this](join_timeout_atom, const std::string& topic, const std::string& join_ref) {
         on_join_failed(topic, join_ref, reasons::join_timeout);
       },
@@ -168,6 +163,19 @@ void connection_actor::deliver_batch(const fanout_batch& batch, const member_fra
     merged.push_back(batch.frames[i]);
   }
   sink_->send_many(merged);
+}
+
+void connection_actor::arm_token_expiry() {
+  using namespace std::chrono;
+  auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  auto left_ms = (*socket_->token_expires_at - now / 1000) * 1000 - now % 1000;  // no overflow
+  if (left_ms <= 0) {
+    close_socket(protocol::close_codes::policy_violation, "token expired");
+    return;
+  }
+  // A far "exp" is waited for a day at a time (and checked again then).
+  delayed_send(this, milliseconds(std::min<std::int64_t>(left_ms, 24LL * 3600 * 1000)),
+               expired_atom::value);
 }
 
 void connection_actor::write(std::string frame, bool binary) {

@@ -32,6 +32,8 @@ class connection_actor : public caf::event_based_actor {
                    std::unique_ptr<raw_handler> raw);
 
   caf::behavior make_behavior() override;
+  /// Closes the socket (1008) once its token's validity ends; re-arms until then.
+  void arm_token_expiry();
   void on_exit() override;
   const char* name() const override { return "roomcast.connection"; }
 

@@ -329,6 +329,8 @@ void room_actor::forget_connection_if_unused(const caf::actor_addr& connection) 
 
 void room_actor::notify_if_idle() {
   if (crashed_ || !members_.empty() || !subscribers_.empty()) return;
+  // Durable broadcasts not committed yet: their pushers or API callers wait.
+  if (durable_in_flight_ > 0 || !unsent_.broadcasts.empty()) return;
   if (handler_ && handler_->keep_when_empty()) return;
   // The directory stops us only if no join is on its way here.
   send(directory_, idle_atom::value, joins_seen_);
@@ -502,6 +504,7 @@ broadcast_result room_actor::broadcast_durable(std::string_view event, const jso
 void room_actor::send_durable() {
   if (unsent_.broadcasts.empty()) return;
   auto group = std::make_shared<durable_group>(std::exchange(unsent_, {}));
+  ++durable_in_flight_;
   store::append_group records{topic_, {}};
   records.records.reserve(group->broadcasts.size());
   for (const auto& b : group->broadcasts) records.records.push_back({b.event, b.body});
@@ -519,6 +522,7 @@ net::frame_ptr room_actor::durable_frame(std::string_view event, std::string_vie
 }
 
 void room_actor::on_committed(durable_group& group, std::uint64_t first_seq) {
+  --durable_in_flight_;
   for (std::size_t i = 0; i < group.broadcasts.size(); ++i) {
     const auto& b = group.broadcasts[i];
     auto seq = first_seq + i;
@@ -567,6 +571,7 @@ void room_actor::handle_api(const std::string& event, const json::value& payload
 
 void room_actor::on_store_failed(durable_group& group) {
   // Nothing was stored, so nothing is sent: the pushers learn it, nobody else.
+  --durable_in_flight_;
   util::counters::bump(settings_.counters->storage_failures, group.broadcasts.size());
   for (auto& [promise, index] : group.api_waiters)
     promise.deliver(caf::make_error(caf::sec::runtime_error,

@@ -218,6 +218,7 @@ class room_actor : public caf::event_based_actor, private channel_context {
   std::vector<std::uint64_t> awaiting_state_;  // joined, presence_state not sent yet
   bool durable_ = false;
   durable_group unsent_;        // this turn's durable broadcasts
+  std::size_t durable_in_flight_ = 0;  // groups handed to the store, not answered yet
   std::string phx_ref_prefix_;  // random per room: refs stay unique across restarts
   std::uint64_t next_phx_ref_ = 0;
 };

@@ -28,7 +28,8 @@ std::optional<std::int64_t> number_claim(const json::object& claims, std::string
   if (!v) return std::nullopt;
   if (v->is_int64()) return v->get_int64();
   if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+  if (v->is_double() && v->get_double() >= 0 && v->get_double() < 1e15)
+    return static_cast<std::int64_t>(v->get_double());
   return std::nullopt;
 }
 
@@ -88,8 +89,15 @@ token_result token_verifier::verify(std::string_view token, std::int64_t now_s) 
   token_result r;
   r.claims = std::move(parsed.get_object());
   auto leeway = static_cast<std::int64_t>(options_.leeway.count());
-  if (r.claims.contains("exp") && !number_claim(r.claims, "exp"))
-    return refused("invalid token: exp is not a number");
+  // Seconds since the epoch; far-future values are refused rather than left to
+  // overflow the arithmetic below.
+  constexpr std::int64_t max_time = 1'000'000'000'000;
+  for (const char* key : {"exp", "nbf"}) {
+    if (!r.claims.contains(key)) continue;
+    auto value = number_claim(r.claims, key);
+    if (!value || *value < 0 || *value > max_time)
+      return refused(std::string("invalid token: ") + key + " is not a time");
+  }
   if (auto exp = number_claim(r.claims, "exp")) {
     // RFC 7519: valid only before exp. The socket's deadline is the same
     // moment, so a reconnect with the same token is refused, not accepted and

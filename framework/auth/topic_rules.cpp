@@ -32,7 +32,9 @@ std::optional<std::string> substitute(std::string_view pattern, const json::obje
     if (close == std::string_view::npos) return std::nullopt;
     out += pattern.substr(0, open);
     auto value = claim_text(claims, pattern.substr(open + 1, close - open - 1));
-    if (!value || value->empty() || value->find('*') != std::string::npos) return std::nullopt;
+    // One topic segment: a value holding '*' or ':' could reach other topics.
+    if (!value || value->empty() || value->find_first_of("*:") != std::string::npos)
+      return std::nullopt;
     out += *value;
     pattern.remove_prefix(close + 1);
   }

@@ -67,6 +67,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
                                        keep_alive = req.keep_alive()](http_response response) {
       asio::post(self->stream_.get_executor(),
                  [self, keep_alive, response = std::move(response)]() mutable {
+                   // The answer may come seconds after the read: a fresh deadline for the write.
+                   self->stream_.expires_after(self->gateway_->limits().handshake_timeout);
                    self->send(std::move(response), keep_alive);
                  });
     });

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -50,7 +51,8 @@ spdlog::logger& logger() {
 }
 
 void append_value(std::string& out, std::string_view v) {
-  bool quote = v.empty() || v.find_first_of(" \"=\t\n") != std::string_view::npos;
+  bool quote = v.empty();
+  for (char c : v) quote |= c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20;
   if (!quote) {
     out += v;
     return;
@@ -60,6 +62,12 @@ void append_value(std::string& out, std::string_view v) {
     if (c == '"' || c == '\\') out += '\\';
     if (c == '\n') {
       out += "\\n";
+      continue;
+    }
+    if (static_cast<unsigned char>(c) < 0x20) {  // no raw control bytes in a log line
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      out += hex;
       continue;
     }
     out += c;

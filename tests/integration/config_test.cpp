@@ -71,6 +71,24 @@ TEST_F(ConfigTest, ConfigFileFromTheEnvironment) {
   EXPECT_EQ(r.config["heartbeat-timeout-ms"], "1234");
 }
 
+TEST_F(ConfigTest, AnEmptyVariableDoesNotOverrideTheFile) {
+  auto file = write_file(dir_, "t.conf", "token-algorithm = HS256\ntoken-secret = s\n");
+  ::setenv("ROOMCAST_TOKEN_ALGORITHM", "", 1);  // an unset template variable, rendered empty
+  auto r = run({"--config", file, "--print-config"});
+  ::unsetenv("ROOMCAST_TOKEN_ALGORITHM");
+  EXPECT_EQ(r.config["token-algorithm"], "HS256") << "an empty value must not switch tokens off";
+}
+
+TEST_F(ConfigTest, TokenSettingsWithoutAnAlgorithmRefuseToStart) {
+  auto r = run({"--port", "0", "--token-secret", "s"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.errors.find("without a token algorithm"), std::string::npos) << r.errors;
+  auto key = run({"--port", "0", "--token-algorithm", "RS256", "--token-public-key",
+                  dir_.file("missing.pem")});
+  EXPECT_EQ(key.exit_code, 1);
+  EXPECT_NE(key.errors.find("cannot read token key file"), std::string::npos) << key.errors;
+}
+
 TEST_F(ConfigTest, PrintedConfigurationReadsBackTheSame) {
   auto first = run({"--port", "6001", "--durable", "a:*", "--durable", "b:*", "--overflow", "drop",
                     "--print-config"});

@@ -143,6 +143,14 @@ TEST_F(TokenTest, BadTokensAreRefusedWithTheirReason) {
   EXPECT_EQ(upgrade(*srv, "&token=" + tampered).status, 401);
   EXPECT_EQ(reason_of(upgrade(*srv, "&token=" + make_token(JWT_ALG_HS256, secret, claims(-10)))),
             "token expired");
+  auto far = claims();
+  far["exp"] = 99'999'999'999'999;  // past the year 2262 in nanoseconds: refused, not overflowed
+  EXPECT_EQ(reason_of(upgrade(*srv, "&token=" + make_token(JWT_ALG_HS256, secret, far))),
+            "invalid token: exp is not a time");
+  auto text_nbf = claims();
+  text_nbf["nbf"] = "9999999999";
+  EXPECT_EQ(reason_of(upgrade(*srv, "&token=" + make_token(JWT_ALG_HS256, secret, text_nbf))),
+            "invalid token: nbf is not a time");
   // Valid only before exp (RFC 7519): a token expiring this very second is refused,
   // or a reconnect would be accepted and closed again at once.
   EXPECT_EQ(reason_of(upgrade(*srv, "&token=" + make_token(JWT_ALG_HS256, secret, claims(0)))),
@@ -210,6 +218,44 @@ TEST_F(TokenTest, TheTokenCanTravelInThePhoenixSubprotocol) {
   for (auto& ch : encoded) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
   auto r = upgrade(*srv, "", "Sec-WebSocket-Protocol: phoenix, base64url.bearer.phx." + encoded + "\r\n");
   EXPECT_EQ(r.status, 101) << r.body;
+}
+
+TEST_F(TokenTest, AFarExpiryKeepsTheSocketOpen) {
+  auto srv = start(hs256());
+  auto forever = claims();
+  forever["exp"] = 9'999'999'999;  // a common "never": must not wrap into "expired now"
+  auto c = connect_with_token(*srv, make_token(JWT_ALG_HS256, secret, forever));
+  join_ok(*c, "echo:t");
+  EXPECT_FALSE(c->wait_closed(std::chrono::milliseconds(300)));
+  EXPECT_TRUE(await(c->heartbeat()).ok());
+}
+
+/// Answers a join with the socket's connect params and user id.
+class params_channel final : public channel {
+ public:
+  join_result on_join(const json::value&, const member& who) override {
+    json::object params;
+    for (const auto& [k, v] : who.socket().params) params[k] = v;
+    return join_result::accept(json::object{{"params", params}, {"user", who.user_id()}});
+  }
+};
+
+TEST_F(TokenTest, TheTokenIsNotLeftInTheSocketParams) {
+  server_options o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.tokens = hs256();
+  server srv(o);
+  srv.channel("params:*", [](std::string_view) { return std::make_unique<params_channel>(); });
+  srv.start();
+  auto co = client_options(srv);
+  co.params["token"] = make_token(JWT_ALG_HS256, secret, claims());
+  co.params["device"] = "phone";
+  auto c = client::connect(co);
+  auto r = join_ok(*c, "params:x");
+  EXPECT_EQ(r.response.at("user"), "alice");
+  EXPECT_EQ(r.response.at("params").at("device"), "phone");
+  EXPECT_FALSE(r.response.at("params").as_object().contains("token"));
 }
 
 TEST_F(TokenTest, ASocketClosesWhenItsTokenExpires) {

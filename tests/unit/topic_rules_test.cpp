@@ -43,6 +43,8 @@ TEST(TopicRules, PrivateTopicsOnlyForTheirUser) {
   EXPECT_FALSE(join_allowed(r, "user:alice", {})) << "no sub claim";
   EXPECT_FALSE(join_allowed(r, "other:x", alice)) << "no rule for it";
   EXPECT_FALSE(join_allowed(r, "user:*", json::object{{"sub", "*"}})) << "a claim is not a pattern";
+  EXPECT_FALSE(join_allowed(rules({"org:{org}:*"}), "org:user:bob:x", json::object{{"org", "user:bob"}}))
+      << "a claim is one segment: ':' cannot reach another topic";
   EXPECT_TRUE(join_allowed(rules({"team:{team}:chat"}), "team:42:chat", json::object{{"team", 42}}));
 }
 
