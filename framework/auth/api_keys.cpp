@@ -1,14 +1,21 @@
 #include "auth/api_keys.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include <cctype>
 
 namespace roomcast::auth {
 
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size() || a.empty()) return false;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  if (a.empty() || b.empty()) return false;
+  // Digests first: equal lengths whatever was presented, so the time taken
+  // reveals neither the contents nor the length of a key.
+  unsigned char da[SHA256_DIGEST_LENGTH];
+  unsigned char db[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da);
+  SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db);
+  return CRYPTO_memcmp(da, db, sizeof da) == 0;
 }
 
 api_auth check_api_key(const std::map<std::string, std::string>& headers,

@@ -15,7 +15,8 @@ enum class api_auth { ok, missing, wrong, none_configured };
 [[nodiscard]] api_auth check_api_key(const std::map<std::string, std::string>& headers,
                                      const std::vector<std::string>& keys);
 
-/// Equal contents, in time that depends only on the lengths.
+/// Equal contents, compared as SHA-256 digests in constant time (the time
+/// depends on neither the contents nor which lengths differ).
 [[nodiscard]] bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
 }  // namespace roomcast::auth

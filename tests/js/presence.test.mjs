@@ -12,9 +12,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Socket, Presence } from 'phoenix';
+import { Presence } from 'phoenix';
 import WebSocket from 'ws';
-import { HOST, withTimeout, deferred, startServer, killAllServers, replyOf } from './server.mjs';
+import {
+  HOST, withTimeout, deferred, startServer, killAllServers, replyOf, socketPool,
+} from './server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, 'presence_child.mjs');
@@ -24,17 +26,15 @@ const TEST_TIMEOUT_MS = 15_000;
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-const liveSockets = new Set(); // phoenix sockets
+const sockets = socketPool(); // phoenix sockets
 const liveRaw = new Set(); // raw ws sockets
 const liveChildren = new Set(); // child node processes
 
 const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 
 function makeSocket(port, opts = {}) {
-  const socket = new Socket(`ws://${HOST}:${port}/socket`, {
-    transport: WebSocket,
-    timeout: 3_000, // push/join timeout: fail fast instead of the default 10 s
-    // a reconnect would re-track its user behind the test's back: keep it out of the way
+  // a reconnect would re-track its user behind the test's back: keep it out of the way
+  const socket = sockets.make(port, {
     reconnectAfterMs: () => 60_000,
     rejoinAfterMs: () => 60_000,
     ...opts,
@@ -45,16 +45,11 @@ function makeSocket(port, opts = {}) {
     socket.frames.push(msg);
     if (socket.frames.length > 40) socket.frames.shift();
   });
-  liveSockets.add(socket);
   return socket;
 }
 
 /** Disconnects the socket and resolves once the transport is closed. */
-function disconnect(socket) {
-  liveSockets.delete(socket);
-  return new Promise((resolve) => socket.disconnect(() => resolve()));
-}
-
+const disconnect = (socket) => sockets.disconnect(socket);
 
 /** Resolves with the response of a push's `error` reply; rejects on `ok` or `timeout`. */
 function errorOf(push, what) {
@@ -208,10 +203,7 @@ function terminate(ws) {
 }
 
 after(async () => {
-  for (const socket of [...liveSockets]) {
-    liveSockets.delete(socket);
-    socket.disconnect();
-  }
+  sockets.closeAll();
   for (const ws of [...liveRaw]) { liveRaw.delete(ws); ws.terminate(); }
   for (const proc of [...liveChildren]) proc.kill('SIGKILL');
   killAllServers();
