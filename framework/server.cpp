@@ -59,7 +59,7 @@ class server_gateway final : public net::gateway {
                  caf::actor directory, std::shared_ptr<actors::connection_tracker> tracker,
                  std::shared_ptr<net::session_registry> registry, std::vector<raw_route> raw_routes,
                  std::map<std::string, http_handler> routes, connect_handler on_connect,
-                 caf::actor store)
+                 caf::actor store, std::optional<auth::token_verifier> tokens)
       : runtime_(std::move(rt)),
         api_(system, runtime_, directory, std::move(store), tracker),
         registry_(std::move(registry)),
@@ -68,14 +68,14 @@ class server_gateway final : public net::gateway {
         tracker_(std::move(tracker)),
         raw_routes_(std::move(raw_routes)),
         routes_(std::move(routes)),
-        on_connect_(std::move(on_connect)) {
+        on_connect_(std::move(on_connect)),
+        tokens_(std::move(tokens)) {
     const auto& o = runtime_->options;
     limits_.max_frame_bytes = o.max_frame_bytes;
     limits_.handshake_timeout = o.handshake_timeout;
     limits_.outbound_budget_bytes = o.outbound_budget_bytes;
     limits_.read_window = std::max<std::size_t>(1, o.read_window);
     limits_.counters = runtime_->counters;
-    if (!o.tokens.algorithm.empty()) tokens_.emplace(o.tokens);  // throws on a bad key
   }
 
   const net::socket_limits& limits() const override { return limits_; }
@@ -318,7 +318,8 @@ void server::start() {
                                   "' is not PATTERN or PATTERN CLAIM=VALUE (see docs/security.md)");
     rules.push_back(std::move(*rule));
   }
-  if (!t.algorithm.empty()) auth::token_verifier check(t);  // a bad algorithm or key file throws here
+  std::optional<auth::token_verifier> tokens;
+  if (!t.algorithm.empty()) tokens.emplace(t);  // a bad algorithm or key file throws here
   s.started = true;
 
   auto rt = std::make_shared<actors::runtime>();
@@ -368,7 +369,7 @@ void server::start() {
     s.registry = std::make_shared<net::session_registry>();
     s.gateway = std::make_shared<server_gateway>(runtime, *s.system, s.directory,
                                                  s.connections, s.registry, s.raw_routes,
-                                                 s.routes, s.on_connect, s.store);
+                                                 s.routes, s.on_connect, s.store, std::move(tokens));
     auto address = asio::ip::make_address(s.options.host);
     s.listener = std::make_shared<net::listener>(
         s.ioc, net::tcp::endpoint(address, s.options.port), s.gateway, s.registry);

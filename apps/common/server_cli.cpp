@@ -226,34 +226,27 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     std::cerr << program << ": --port must be 0..65535\n";
     return 2;
   }
-  if (heartbeat_ms < 0) {
-    std::cerr << program << ": --heartbeat-timeout-ms must be >= 0\n";
-    return 2;
-  }
-  if (presence_window_ms < 0) {
-    std::cerr << program << ": --presence-window-ms must be >= 0\n";
-    return 2;
-  }
+  const std::pair<const char*, long> durations[] = {
+      {"heartbeat-timeout-ms", heartbeat_ms}, {"presence-window-ms", presence_window_ms},
+      {"drain-window-ms", drain_ms},          {"retention-age-s", retention_age_s},
+      {"token-leeway-s", token_leeway_s}};
+  for (const auto& [name, value] : durations)
+    if (value < 0) {
+      std::cerr << program << ": --" << name << " must be >= 0\n";
+      return 2;
+    }
   options.presence_window = std::chrono::milliseconds(presence_window_ms);
   if (handshake_ms <= 0) {
     std::cerr << program << ": --handshake-timeout-ms must be > 0\n";
     return 2;
   }
   options.handshake_timeout = std::chrono::milliseconds(handshake_ms);
-  if (drain_ms < 0) {
-    std::cerr << program << ": --drain-window-ms must be >= 0\n";
-    return 2;
-  }
   options.drain_window = std::chrono::milliseconds(drain_ms);
   if (overflow == "close") options.overflow = overflow_policy::close;
   else if (overflow == "drop") options.overflow = overflow_policy::drop;
   else if (overflow == "drop_oldest") options.overflow = overflow_policy::drop_oldest;
   else {
     std::cerr << program << ": --overflow must be close, drop or drop_oldest\n";
-    return 2;
-  }
-  if (retention_age_s < 0) {
-    std::cerr << program << ": --retention-age-s must be >= 0\n";
     return 2;
   }
   options.store.default_retention = {retention_messages, std::chrono::seconds(retention_age_s)};
@@ -263,10 +256,6 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   else if (sync_mode == "normal") options.store.sync = store_sync::normal;
   else {
     std::cerr << program << ": --store-sync must be full or normal\n";
-    return 2;
-  }
-  if (token_leeway_s < 0) {
-    std::cerr << program << ": --token-leeway-s must be >= 0\n";
     return 2;
   }
   options.tokens.leeway = std::chrono::seconds(token_leeway_s);

@@ -356,19 +356,19 @@ broadcast_result room_actor::fan_out(const net::frame_ptr& frame, std::uint64_t 
   if (batch.frames.empty()) batch.started = std::chrono::steady_clock::now();
   batch.frames.push_back(frame);
   schedule_outbound();
-  auto result = estimate_all(*frame, except);
+  auto result = estimate_all(frame->data.size(), frame->budget, frame->policy, except);
   auto& counters = *settings_.counters;
   util::counters::bump(counters.broadcasts);
   util::counters::bump(counters.deliveries, result.success + result.backpressure);
   return result;
 }
 
-broadcast_result room_actor::estimate_all(const net::outbound_frame& frame,
-                                          std::uint64_t except) const {
+broadcast_result room_actor::estimate_all(std::size_t size, std::size_t budget,
+                                          overflow_policy policy, std::uint64_t except) const {
   broadcast_result result;
   for (const auto& [id, entry] : members_) {
     if (entry.joining || except == id) continue;
-    switch (estimate(entry, frame)) {
+    switch (estimate(entry, size, budget, policy)) {
       case send_status::success: ++result.success; break;
       case send_status::backpressure: ++result.backpressure; break;
       case send_status::dropped: ++result.dropped; break;
@@ -377,11 +377,11 @@ broadcast_result room_actor::estimate_all(const net::outbound_frame& frame,
   return result;
 }
 
-send_status room_actor::estimate(const member_entry& entry,
-                                 const net::outbound_frame& frame) const {
+send_status room_actor::estimate(const member_entry& entry, std::size_t size, std::size_t budget,
+                                 overflow_policy policy) const {
   if (!entry.backlog) return send_status::success;
-  return net::estimate_send(*entry.backlog, frame.data.size(),
-                            frame.budget ? frame.budget : settings_.default_budget, frame.policy);
+  return net::estimate_send(*entry.backlog, size, budget ? budget : settings_.default_budget,
+                            policy);
 }
 
 net::frame_ptr room_actor::channel_frame(std::string data, bool binary) const {
@@ -459,7 +459,8 @@ send_status room_actor::push_binary(const member& to, std::string_view event,
 }
 
 send_status room_actor::push_frame(member_entry& entry, const net::frame_ptr& frame) {
-  auto status = entry.joining ? send_status::success : estimate(entry, *frame);
+  auto status = entry.joining ? send_status::success
+                              : estimate(entry, frame->data.size(), frame->budget, frame->policy);
   deliver_to(entry, frame);
   return status;
 }
@@ -493,12 +494,11 @@ broadcast_result room_actor::broadcast_durable(std::string_view event, const jso
   json::object body = *object;
   body.erase("seq");  // the store's seq replaces any the payload had
   durable_broadcast pending{std::string(event), json::serialize(body), except ? except->id() : 0};
-  // Judged now, by the frame it will become (the seq adds a few bytes).
-  net::outbound_frame estimate_frame{std::string(pending.body.size() + topic_.size() + event.size() + 40, ' '),
-                                     false, policy_, budget_, 0};
+  // Judged now, by the size of the frame it will become (envelope and seq included).
+  auto size = pending.body.size() + topic_.size() + event.size() + 40;
   unsent_.broadcasts.push_back(std::move(pending));
   schedule_outbound();
-  return estimate_all(estimate_frame, except ? except->id() : 0);
+  return estimate_all(size, budget_, policy_, except ? except->id() : 0);
 }
 
 void room_actor::send_durable() {

@@ -163,9 +163,12 @@ class room_actor : public caf::event_based_actor, private channel_context {
   void deliver_to(member_entry& entry, const net::frame_ptr& frame);
   /// `except`: a member id that skips the frame (0: nobody).
   broadcast_result fan_out(const net::frame_ptr& frame, std::uint64_t except);
-  broadcast_result estimate_all(const net::outbound_frame& frame, std::uint64_t except) const;
-  /// What will become of `frame` at this member's socket, judged by its backlog.
-  [[nodiscard]] send_status estimate(const member_entry& entry, const net::outbound_frame& frame) const;
+  /// What a frame of `size` bytes (budget 0: the server's) would meet at every member.
+  broadcast_result estimate_all(std::size_t size, std::size_t budget, overflow_policy policy,
+                                std::uint64_t except) const;
+  /// What will become of a frame of `size` bytes at this member's socket, judged by its backlog.
+  [[nodiscard]] send_status estimate(const member_entry& entry, std::size_t size,
+                                     std::size_t budget, overflow_policy policy) const;
   net::frame_ptr channel_frame(std::string data, bool binary) const;
   /// Sends a channel push to one member; what estimate() expects of it.
   send_status push_frame(member_entry& entry, const net::frame_ptr& frame);
