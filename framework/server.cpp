@@ -158,7 +158,8 @@ class server_gateway final : public net::gateway {
     }
 
     // The token, before the application sees anything.
-    connect_request request{req.path, req.query, req.headers, req.remote_address, {}, {}};
+    connect_request request{req.path, req.query, req.headers, req.remote_address, {}, {},
+                            req.tls, req.client_cert_subject};
     std::optional<std::int64_t> expires_at;
     if (tokens_) {
       auto q = req.query.find("token");
@@ -261,6 +262,7 @@ struct server::impl {
   std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
   std::shared_ptr<net::session_registry> registry;
   std::shared_ptr<net::listener> listener;
+  std::shared_ptr<net::tls_context_holder> tls;  // null without TLS
   std::shared_ptr<server_gateway> gateway;
   caf::actor store;
   std::shared_ptr<store::store_health> store_health = std::make_shared<store::store_health>();
@@ -320,6 +322,11 @@ void server::start() {
   }
   std::optional<auth::token_verifier> tokens;
   if (!t.algorithm.empty()) tokens.emplace(t);  // a bad algorithm or key file throws here
+  const auto& tls = s.options.tls;
+  if (!tls.enabled() && (!tls.key_file.empty() || !tls.client_ca_file.empty() ||
+                         tls.client_certs != client_cert_mode::none))
+    throw std::invalid_argument("TLS key, client CA or client certificates given without a certificate");
+  if (tls.enabled()) s.tls = std::make_shared<net::tls_context_holder>(tls);  // bad files throw
   s.started = true;
 
   auto rt = std::make_shared<actors::runtime>();
@@ -372,7 +379,7 @@ void server::start() {
                                                  s.routes, s.on_connect, s.store, std::move(tokens));
     auto address = asio::ip::make_address(s.options.host);
     s.listener = std::make_shared<net::listener>(
-        s.ioc, net::tcp::endpoint(address, s.options.port), s.gateway, s.registry);
+        s.ioc, net::tcp::endpoint(address, s.options.port), s.gateway, s.registry, s.tls);
   } catch (...) {
     // Nothing is listening: take the actor system down again and report.
     caf::anon_send(s.directory, actors::shutdown_atom::value);
@@ -395,6 +402,7 @@ void server::start() {
   log::info("server", "started",
             {{"host", s.options.host},
              {"port", std::to_string(s.port)},
+             {"tls", !tls.enabled() ? "off" : tls.allow_plain ? "on (plain too)" : "on"},
              {"tokens", t.algorithm.empty() ? "off" : t.algorithm + (t.required ? "" : " (optional)")},
              {"topic_rules", std::to_string(s.options.topic_rules.size())},
              {"allowed_origins", std::to_string(s.options.allowed_origins.size())}});
@@ -507,6 +515,13 @@ history_page server::history(std::string_view topic, std::uint64_t since,
   return page;
 }
 
+void server::reload_tls() {
+  auto& s = *impl_;
+  if (!s.tls) throw std::logic_error("server::reload_tls: TLS is not configured");
+  s.tls->reload();
+  log::info("tls", "certificates reloaded", {{"cert", s.options.tls.cert_file}});
+}
+
 bool server::storage_healthy() const { return impl_->store_health->healthy.load(); }
 
 server_stats server::stats() const { return impl_->counters->snapshot(); }
@@ -516,6 +531,7 @@ void server::block_termination_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -530,9 +546,23 @@ void server::run_until_signal() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   int sig = 0;
-  sigwait(&set, &sig);
+  for (;;) {
+    sigwait(&set, &sig);
+    if (sig != SIGHUP) break;
+    // SIGHUP: new certificates for new connections; open ones keep theirs.
+    if (!impl_->tls) {
+      log::info("server", "SIGHUP ignored: TLS is not configured");
+      continue;
+    }
+    try {
+      reload_tls();
+    } catch (const std::exception& e) {
+      log::error("tls", "reload failed; keeping the current certificates", {{"error", e.what()}});
+    }
+  }
   log::info("server", "signal received", {{"signal", std::to_string(sig)}});
   if (sig == SIGTERM)
     drain();  // an orchestrator's stop: hand clients over gradually

@@ -41,6 +41,15 @@ std::string option_name_of(std::string_view variable) {
   return name;
 }
 
+const char* client_certs_name(client_cert_mode m) {
+  switch (m) {
+    case client_cert_mode::optional: return "optional";
+    case client_cert_mode::required: return "required";
+    case client_cert_mode::none: break;
+  }
+  return "none";
+}
+
 const char* policy_name(overflow_policy p) {
   switch (p) {
     case overflow_policy::drop: return "drop";
@@ -86,6 +95,13 @@ std::string config_text(const server_options& o, const std::string& log_level) {
     if (!o.tokens.required) out << "token-optional = true\n";
     if (!o.tokens.secret.empty()) out << "# token-secret: set (not printed)\n";
   }
+  if (o.tls.enabled()) {
+    out << "tls-cert = " << o.tls.cert_file << "\n"
+        << "tls-key = " << o.tls.key_file << "\n";
+    if (!o.tls.client_ca_file.empty()) out << "tls-client-ca = " << o.tls.client_ca_file << "\n";
+    out << "tls-client-certs = " << client_certs_name(o.tls.client_certs) << "\n";
+    if (o.tls.allow_plain) out << "tls-allow-plain = true\n";
+  }
   for (const auto& origin : o.allowed_origins) out << "allowed-origin = " << origin << "\n";
   for (const auto& rule : o.topic_rules) out << "topic-rule = " << rule << "\n";
   out << "# api-key: " << o.api_keys.size() << " configured (not printed)\n";
@@ -114,6 +130,7 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   bool print_config = false;
   long token_leeway_s = static_cast<long>(options.tokens.leeway.count());
   bool token_optional = !options.tokens.required;
+  std::string client_certs = client_certs_name(options.tls.client_certs);
   desc.add_options()
       ("help,h", "show this help")
       ("config", po::value<std::string>(),
@@ -172,6 +189,15 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "clock skew allowed for exp and nbf, in seconds")
       ("token-optional", po::bool_switch(&token_optional),
        "sockets without a token connect anonymously (a bad token is still refused)")
+      ("tls-cert", po::value<std::string>(&options.tls.cert_file),
+       "serve wss:// and https://: certificate chain (PEM, leaf first); re-read on SIGHUP")
+      ("tls-key", po::value<std::string>(&options.tls.key_file), "the certificate's private key (PEM)")
+      ("tls-client-ca", po::value<std::string>(&options.tls.client_ca_file),
+       "CAs (PEM) that client certificates must chain to")
+      ("tls-client-certs", po::value<std::string>(&client_certs)->default_value(client_certs),
+       "none, optional or required")
+      ("tls-allow-plain", po::bool_switch(&options.tls.allow_plain),
+       "also serve plain http:// and ws:// on the TLS port (detected per connection)")
       ("topic-rule", po::value<std::vector<std::string>>(&options.topic_rules)->composing(),
        "join authorization: 'room:*', 'user:{sub}' or 'admin:* role=admin' (repeatable; none: channels decide)")
       ("allowed-origin", po::value<std::vector<std::string>>(&options.allowed_origins)->composing(),
@@ -258,6 +284,13 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     std::cerr << program << ": --store-sync must be full or normal\n";
     return 2;
   }
+  if (client_certs == "none") options.tls.client_certs = client_cert_mode::none;
+  else if (client_certs == "optional") options.tls.client_certs = client_cert_mode::optional;
+  else if (client_certs == "required") options.tls.client_certs = client_cert_mode::required;
+  else {
+    std::cerr << program << ": --tls-client-certs must be none, optional or required\n";
+    return 2;
+  }
   options.tokens.leeway = std::chrono::seconds(token_leeway_s);
   options.tokens.required = !token_optional;
   if (!set_log_level(log_level)) {
@@ -283,7 +316,8 @@ int run(server& srv) {
   }
   const std::string& host = srv.options().host;
   bool ipv6 = host.find(':') != std::string::npos;
-  std::printf("listening on http://%s%s%s:%u\n", ipv6 ? "[" : "", host.c_str(), ipv6 ? "]" : "",
+  std::printf("listening on %s://%s%s%s:%u\n", srv.options().tls.enabled() ? "https" : "http",
+              ipv6 ? "[" : "", host.c_str(), ipv6 ? "]" : "",
               static_cast<unsigned>(srv.port()));
   std::fflush(stdout);
   srv.run_until_signal();

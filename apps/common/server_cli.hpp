@@ -14,7 +14,7 @@ namespace roomcast::cli {
 /// exit code on --help or a bad argument; nullopt to go on.
 std::optional<int> parse(int argc, char** argv, const std::string& program, server_options& options);
 
-/// Starts `srv`, prints "listening on http://HOST:PORT" (and flushes), then runs
+/// Starts `srv`, prints "listening on http://HOST:PORT" (https:// with TLS) (and flushes), then runs
 /// until SIGTERM (drains: 1012 in batches) or SIGINT (stops: 1001). Returns the
 /// process exit code.
 int run(server& srv);

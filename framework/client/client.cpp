@@ -3,7 +3,10 @@
 #include "net/beast.hpp"
 #include "protocol/codec.hpp"
 
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <condition_variable>
@@ -11,6 +14,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 
 namespace roomcast {
 
@@ -27,13 +31,45 @@ std::string reply_message::reason() const {
   return {};
 }
 
+namespace {
+
+using plain_ws = websocket::stream<beast::tcp_stream>;
+using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+bool is_ip_address(const std::string& host) {
+  beast::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+/// A client context that verifies the server against `o.ca_file` (or the system's CAs).
+asio::ssl::context make_client_context(const client::options& o) {
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1);
+  if (o.ca_file.empty())
+    ctx.set_default_verify_paths();
+  else
+    ctx.load_verify_file(o.ca_file);
+  if (!o.cert_file.empty()) {
+    ctx.use_certificate_chain_file(o.cert_file);
+    ctx.use_private_key_file(o.key_file, asio::ssl::context::pem);
+  }
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  return ctx;
+}
+
+}  // namespace
+
 // Everything runs on one I/O thread; callers hand work over with post() and wait
 // on futures or on the condition variable. Handlers capture `this` only: the
 // destructor stops and joins the thread before anything is freed.
 struct client::impl {
   asio::io_context ioc;
   asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-  websocket::stream<beast::tcp_stream> ws{asio::make_strand(ioc)};
+  asio::strand<asio::io_context::executor_type> strand = asio::make_strand(ioc);
+  std::optional<asio::ssl::context> tls_context;  // wss:// only; outlives the stream
+  std::variant<std::monostate, plain_ws, tls_ws> stream;  // set by connect()
   beast::flat_buffer buffer;
   std::deque<std::pair<std::string, bool>> outbox;  // strand only
   bool writing = false;                             // strand only
@@ -59,7 +95,24 @@ struct client::impl {
     if (thread.joinable()) thread.join();
   }
 
+  /// Runs `fn(ws)` on the connected stream, whichever kind it is.
+  template <class Fn>
+  void with_ws(Fn&& fn) {
+    std::visit(
+        [&](auto& ws) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(ws)>, std::monostate>) fn(ws);
+        },
+        stream);
+  }
+
   // -- connect ---------------------------------------------------------------------------
+
+  using done_ptr = std::shared_ptr<std::promise<void>>;
+  using options_ptr = std::shared_ptr<const client::options>;
+
+  static void fail(const done_ptr& done, const std::string& what) {
+    done->set_exception(std::make_exception_ptr(std::runtime_error(what)));
+  }
 
   void connect(const client::options& o) {
     raw_mode = o.raw;
@@ -70,45 +123,18 @@ struct client::impl {
       target += k + "=" + v;  // callers pass URL-safe values
       sep = '&';
     }
+    if (o.tls) {
+      tls_context.emplace(make_client_context(o));  // a bad CA or key file throws here
+      stream.emplace<tls_ws>(strand, *tls_context);
+    } else {
+      stream.emplace<plain_ws>(strand);
+    }
     // Handlers own what they touch: connect() may give up waiting before they run.
     auto done = std::make_shared<std::promise<void>>();
     auto result = done->get_future();
     auto opts = std::make_shared<const client::options>(o);
-    asio::post(ws.get_executor(), [this, done, opts, target] {
-      auto& stream = beast::get_lowest_layer(ws);
-      stream.expires_after(opts->connect_timeout);
-      tcp::endpoint endpoint(asio::ip::make_address(opts->host), opts->port);
-      stream.async_connect(endpoint, [this, done, opts, target](beast::error_code ec) {
-        if (ec)
-          return done->set_exception(std::make_exception_ptr(
-              std::runtime_error("connect failed: " + ec.message())));
-        beast::error_code ignored;
-        beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true), ignored);
-        beast::get_lowest_layer(ws).expires_never();
-        ws.set_option(websocket::stream_base::timeout{opts->connect_timeout,
-                                                      websocket::stream_base::none(), false});
-        ws.set_option(websocket::stream_base::decorator(
-            [opts](websocket::request_type& req) {
-              for (const auto& [name, value] : opts->headers) req.set(name, value);
-            }));
-        auto res = std::make_shared<websocket::response_type>();
-        ws.async_handshake(
-            *res, opts->host + ":" + std::to_string(opts->port), target,
-            [this, done, res](beast::error_code hec) {
-              if (hec) {
-                std::string what = "handshake failed: " + hec.message();
-                if (res->result_int() != 0)
-                  what += " (HTTP " + std::to_string(res->result_int()) + ")";
-                return done->set_exception(std::make_exception_ptr(std::runtime_error(what)));
-              }
-              {
-                std::lock_guard lock(mutex);
-                open = true;
-              }
-              do_read();
-              done->set_value();
-            });
-      });
+    asio::post(strand, [this, done, opts, target] {
+      with_ws([&](auto& ws) { start_connect(ws, done, opts, target); });
     });
     if (result.wait_for(o.connect_timeout + std::chrono::seconds(1)) !=
         std::future_status::ready)
@@ -116,13 +142,68 @@ struct client::impl {
     result.get();
   }
 
+  /// TCP connect, then (wss://) the TLS handshake, then the WebSocket handshake.
+  template <class WS>
+  void start_connect(WS& ws, done_ptr done, options_ptr opts, std::string target) {
+    auto& socket = beast::get_lowest_layer(ws);
+    socket.expires_after(opts->connect_timeout);
+    tcp::endpoint endpoint(asio::ip::make_address(opts->host), opts->port);
+    socket.async_connect(endpoint, [this, &ws, done, opts, target](beast::error_code ec) {
+      if (ec) return fail(done, "connect failed: " + ec.message());
+      beast::error_code ignored;
+      beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true), ignored);
+      if constexpr (std::is_same_v<WS, tls_ws>) {
+        auto& tls = ws.next_layer();
+        const std::string name = opts->server_name.empty() ? opts->host : opts->server_name;
+        if (!is_ip_address(name)) SSL_set_tlsext_host_name(tls.native_handle(), name.c_str());
+        tls.set_verify_callback(asio::ssl::host_name_verification(name));
+        tls.async_handshake(asio::ssl::stream_base::client,
+                            [this, &ws, done, opts, target](beast::error_code hec) {
+                              if (hec) return fail(done, "TLS handshake failed: " + hec.message());
+                              ws_handshake(ws, done, opts, target);
+                            });
+      } else {
+        ws_handshake(ws, done, opts, target);
+      }
+    });
+  }
+
+  template <class WS>
+  void ws_handshake(WS& ws, done_ptr done, options_ptr opts, const std::string& target) {
+    beast::get_lowest_layer(ws).expires_never();
+    ws.set_option(
+        websocket::stream_base::timeout{opts->connect_timeout, websocket::stream_base::none(), false});
+    ws.set_option(websocket::stream_base::decorator([opts](websocket::request_type& req) {
+      for (const auto& [name, value] : opts->headers) req.set(name, value);
+    }));
+    auto res = std::make_shared<websocket::response_type>();
+    ws.async_handshake(*res, opts->host + ":" + std::to_string(opts->port), target,
+                       [this, done, res](beast::error_code hec) {
+                         if (hec) {
+                           std::string what = "handshake failed: " + hec.message();
+                           if (res->result_int() != 0)
+                             what += " (HTTP " + std::to_string(res->result_int()) + ")";
+                           return fail(done, what);
+                         }
+                         {
+                           std::lock_guard lock(mutex);
+                           open = true;
+                         }
+                         do_read();
+                         done->set_value();
+                       });
+  }
+
   // -- reading -----------------------------------------------------------------------------
 
   void do_read() {
-    ws.async_read(buffer, [this](beast::error_code ec, std::size_t) { on_read(ec); });
+    with_ws([this](auto& ws) {
+      ws.async_read(buffer, [this, &ws](beast::error_code ec, std::size_t) { on_read(ws, ec); });
+    });
   }
 
-  void on_read(beast::error_code ec) {
+  template <class WS>
+  void on_read(WS& ws, beast::error_code ec) {
     if (ec) {
       std::lock_guard lock(mutex);
       open = false;
@@ -176,7 +257,7 @@ struct client::impl {
   // -- writing -----------------------------------------------------------------------------
 
   void send(std::string data, bool binary) {
-    asio::post(ws.get_executor(), [this, data = std::move(data), binary]() mutable {
+    asio::post(strand, [this, data = std::move(data), binary]() mutable {
       outbox.emplace_back(std::move(data), binary);
       if (!writing) do_write();
     });
@@ -188,20 +269,22 @@ struct client::impl {
       return;
     }
     writing = true;
-    ws.binary(outbox.front().second);
-    ws.async_write(asio::buffer(outbox.front().first), [this](beast::error_code ec, std::size_t) {
-      writing = false;
-      if (ec) {
-        outbox.clear();
-        return;
-      }
-      outbox.pop_front();
-      do_write();
+    with_ws([this](auto& ws) {
+      ws.binary(outbox.front().second);
+      ws.async_write(asio::buffer(outbox.front().first), [this](beast::error_code ec, std::size_t) {
+        writing = false;
+        if (ec) {
+          outbox.clear();
+          return;
+        }
+        outbox.pop_front();
+        do_write();
+      });
     });
   }
 
   void request_close(std::uint16_t code) {
-    asio::post(ws.get_executor(), [this, code] {
+    asio::post(strand, [this, code] {
       if (writing)
         close_after_writes = code;  // a close may not overlap a write
       else
@@ -211,8 +294,10 @@ struct client::impl {
 
   void start_close(std::uint16_t code) {
     close_after_writes.reset();
-    ws.async_close(websocket::close_reason(static_cast<websocket::close_code>(code)),
-                   [](beast::error_code) {});
+    with_ws([code](auto& ws) {
+      ws.async_close(websocket::close_reason(static_cast<websocket::close_code>(code)),
+                     [](beast::error_code) {});
+    });
   }
 
   /// Registers a reply waiter under a fresh ref and returns both.

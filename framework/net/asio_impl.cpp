@@ -3,3 +3,4 @@
 // every target that links the framework).
 #include <boost/asio/impl/src.hpp>
 #include <boost/beast/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>

@@ -8,13 +8,15 @@
 namespace roomcast::net {
 
 listener::listener(asio::io_context& ioc, const tcp::endpoint& endpoint,
-                   std::shared_ptr<gateway> gw, std::shared_ptr<session_registry> registry)
+                   std::shared_ptr<gateway> gw, std::shared_ptr<session_registry> registry,
+                   std::shared_ptr<const tls_context_holder> tls)
     : ioc_(ioc),
       strand_(asio::make_strand(ioc)),
       acceptor_(strand_),
       backoff_timer_(strand_),
       gateway_(std::move(gw)),
-      registry_(std::move(registry)) {
+      registry_(std::move(registry)),
+      tls_(std::move(tls)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -62,7 +64,7 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
   }
   beast::error_code opt_ec;
   socket.set_option(tcp::no_delay(true), opt_ec);  // Beast leaves Nagle on
-  start_http_session(std::move(socket), gateway_, registry_);
+  start_http_session(std::move(socket), gateway_, registry_, tls_);
   do_accept();
 }
 

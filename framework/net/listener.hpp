@@ -6,6 +6,7 @@
 #include "net/beast.hpp"
 #include "net/gateway.hpp"
 #include "net/session_registry.hpp"
+#include "net/tls_context.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -17,8 +18,10 @@ namespace roomcast::net {
 class listener : public std::enable_shared_from_this<listener> {
  public:
   /// Binds and listens; throws boost::system::system_error on failure.
+  /// `tls` null: plain HTTP and ws:// only.
   listener(asio::io_context& ioc, const tcp::endpoint& endpoint, std::shared_ptr<gateway> gw,
-           std::shared_ptr<session_registry> registry);
+           std::shared_ptr<session_registry> registry,
+           std::shared_ptr<const tls_context_holder> tls);
 
   void start();
   /// Stops accepting; safe from any thread.
@@ -36,6 +39,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::chrono::milliseconds backoff_{0};
   std::shared_ptr<gateway> gateway_;
   std::shared_ptr<session_registry> registry_;
+  std::shared_ptr<const tls_context_holder> tls_;
   std::uint16_t port_ = 0;
   bool stopped_ = false;
 };

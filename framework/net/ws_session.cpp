@@ -5,6 +5,7 @@
 #include "util/log.hpp"
 
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -32,8 +33,8 @@ bool offers_subprotocol(std::string_view offered, std::string_view wanted) {
   return false;
 }
 
-/// The WebSocket session logic, shared by plain and (later) TLS sessions: the
-/// derived class only owns the stream and hands it out through ws().
+/// The WebSocket session logic, shared by plain and TLS sessions: the derived
+/// class only owns the stream, hands it out through ws(), and closes its socket.
 /// Threading: send() and close() may be called from any thread; they post onto
 /// the stream's strand, and only the strand touches the stream.
 template <class Derived>
@@ -132,8 +133,7 @@ class ws_session_base : public ws_sink {
     gauge_->closing = true;
     if (close_deadline_) close_deadline_->cancel();
     clear_queue();
-    beast::error_code ignored;
-    beast::get_lowest_layer(derived().ws()).close(ignored);
+    derived().close_socket();
     if (!read_pending_) notify_closed(ec);
   }
 
@@ -393,6 +393,10 @@ class plain_ws_session : public ws_session_base<plain_ws_session>,
       : ws_session_base(std::move(plan), limits, std::move(registry)), ws_(std::move(socket)) {}
 
   stream_type& ws() { return ws_; }
+  void close_socket() {
+    beast::error_code ignored;
+    ws_.next_layer().next_layer().close(ignored);
+  }
 
  private:
   // A plain socket, not a tcp_stream: the websocket stream's own timer covers
@@ -400,7 +404,49 @@ class plain_ws_session : public ws_session_base<plain_ws_session>,
   stream_type ws_;
 };
 
+/// wss://: the TLS stream that carried the HTTP upgrade, under the same
+/// coalescing layer (many small frames become one TLS write, so fewer records).
+class tls_ws_session : public ws_session_base<tls_ws_session>,
+                       public std::enable_shared_from_this<tls_ws_session> {
+ public:
+  using stream_type = websocket::stream<coalescing_stream<beast::ssl_stream<beast::tcp_stream>>>;
+
+  tls_ws_session(beast::ssl_stream<beast::tcp_stream>&& stream, ssl_context_ptr context,
+                 upgrade_plan plan, const socket_limits& limits,
+                 std::shared_ptr<session_registry> registry)
+      : ws_session_base(std::move(plan), limits, std::move(registry)),
+        context_(std::move(context)),
+        ws_(std::move(stream)) {}
+
+  stream_type& ws() { return ws_; }
+  void close_socket() { beast::get_lowest_layer(ws_).close(); }
+
+ private:
+  ssl_context_ptr context_;  // the context this connection's TLS state came from
+  stream_type ws_;
+};
+
+/// Wires the coalescing layer to its session, registers it, and starts the handshake.
+template <class Session>
+void launch(const std::shared_ptr<Session>& session, beast_request request,
+            session_registry& registry, const std::string& remote_address) {
+  // Before the handshake: Beast writes the 101 response through the layer too.
+  session->ws().next_layer().set_owner(session);
+  session->ws().next_layer().on_drained([raw = session.get()] { raw->publish_backlog(); });
+  registry.add(session, remote_address);
+  session->start(std::move(request));
+}
+
 }  // namespace
+
+void start_tls_ws_session(beast::ssl_stream<beast::tcp_stream> stream, ssl_context_ptr context,
+                          beast_request request, upgrade_plan plan, const socket_limits& limits,
+                          std::shared_ptr<session_registry> registry,
+                          const std::string& remote_address) {
+  auto session = std::make_shared<tls_ws_session>(std::move(stream), std::move(context),
+                                                  std::move(plan), limits, registry);
+  launch(session, std::move(request), *registry, remote_address);
+}
 
 void start_plain_ws_session(beast::tcp_stream stream, beast_request request, upgrade_plan plan,
                             const socket_limits& limits,
@@ -408,11 +454,7 @@ void start_plain_ws_session(beast::tcp_stream stream, beast_request request, upg
                             const std::string& remote_address) {
   auto session = std::make_shared<plain_ws_session>(stream.release_socket(), std::move(plan),
                                                     limits, registry);
-  // Before the handshake: Beast writes the 101 response through the layer too.
-  session->ws().next_layer().set_owner(session);
-  session->ws().next_layer().on_drained([raw = session.get()] { raw->publish_backlog(); });
-  registry->add(session, remote_address);
-  session->start(std::move(request));
+  launch(session, std::move(request), *registry, remote_address);
 }
 
 }  // namespace roomcast::net

@@ -120,7 +120,7 @@ std::unique_ptr<child_process> spawn_server(const std::vector<std::string>& args
 std::uint16_t listening_port(child_process& child) {
   auto line = child.read_line(std::chrono::seconds(10));
   std::smatch m;
-  if (!std::regex_match(line, m, std::regex(R"(listening on http://127\.0\.0\.1:(\d+))")))
+  if (!std::regex_match(line, m, std::regex(R"(listening on https?://127\.0\.0\.1:(\d+))")))
     throw std::runtime_error("no listening line, got: '" + line + "'");
   return static_cast<std::uint16_t>(std::stoi(m[1]));
 }

@@ -103,7 +103,7 @@ export function startServer({ port = 0, args = [] } = {}) {
     proc.stdout.on('data', (chunk) => {
       stdout += chunk;
       if (done) return;
-      const m = /^listening on http:\/\/([^\s:]+):(\d+)\r?\n/m.exec(stdout);
+      const m = /^listening on https?:\/\/([^\s:]+):(\d+)\r?\n/m.exec(stdout);
       if (!m) return;
       done = true;
       clearTimeout(timer);
@@ -146,8 +146,9 @@ export function replyOf(push, what, ms = 5_000) {
 export function socketPool() {
   const live = new Set();
   return {
-    make(port, opts = {}) {
-      const socket = new Socket(`ws://${HOST}:${port}/socket`, {
+    /** `scheme`: 'wss' for TLS (pass a `transport` that trusts the test CA). */
+    make(port, opts = {}, scheme = 'ws') {
+      const socket = new Socket(`${scheme}://${HOST}:${port}/socket`, {
         transport: WebSocket,
         timeout: 3_000, // push/join timeout: fail fast instead of the default 10 s
         reconnectAfterMs: () => 100,

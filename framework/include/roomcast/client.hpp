@@ -52,6 +52,16 @@ class client {
     bool raw = false;  ///< raw mode: no envelope decoding; frames go to next_raw()
     std::map<std::string, std::string> headers;  ///< extra upgrade headers (Origin, ...)
     std::chrono::milliseconds connect_timeout{5'000};
+
+    // -- wss:// -----------------------------------------------------------------------
+    bool tls = false;
+    /// CAs (PEM) the server's certificate must chain to; empty: the system's CAs.
+    std::string ca_file;
+    /// The name the certificate must carry (and SNI); empty: `host`.
+    std::string server_name;
+    /// A client certificate and its key (PEM), for servers that ask for one.
+    std::string cert_file;
+    std::string key_file;
   };
 
   /// Connects and completes the WebSocket handshake; throws std::runtime_error

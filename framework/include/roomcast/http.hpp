@@ -18,6 +18,10 @@ struct http_request {
   std::map<std::string, std::string> headers;  ///< header names in lower case
   std::string body;
   std::string remote_address;
+  bool tls = false;  ///< arrived over TLS
+  /// The verified client certificate's subject ("/CN=alice/O=..."), when the
+  /// server asks for client certificates and one was sent.
+  std::string client_cert_subject;
 };
 
 struct http_response {

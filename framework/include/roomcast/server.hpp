@@ -8,6 +8,7 @@
 #include "roomcast/http.hpp"
 #include "roomcast/raw.hpp"
 #include "roomcast/socket_info.hpp"
+#include "roomcast/tls.hpp"
 #include "roomcast/tokens.hpp"
 
 #include <boost/json/object.hpp>
@@ -94,6 +95,8 @@ struct server_options {
   /// Keys the built-in /api/ endpoints accept as "Authorization: Bearer KEY";
   /// none: they answer 401. (Routes added with server::route are the app's to guard.)
   std::vector<std::string> api_keys;
+  /// wss:// on this port (docs/security.md). Off while tls.cert_file is empty.
+  tls_options tls;
 };
 
 /// Decision of the socket-level connect handler.
@@ -133,6 +136,8 @@ struct connect_request {
   /// Without an on_connect handler they become the socket's user id and assigns.
   std::string subject;
   boost::json::object claims;
+  bool tls = false;                 ///< the socket arrived over TLS (wss://)
+  std::string client_cert_subject;  ///< a verified client certificate's subject
 };
 
 /// Runs on an I/O thread at upgrade time, before the WebSocket handshake completes.
@@ -178,11 +183,14 @@ class server {
   /// reconnect, to another node behind a load balancer) in batches over
   /// drain_window, then stop like stop(): the store commits what it holds.
   void drain();
-  /// Blocks until SIGTERM (drain()) or SIGINT (stop()); starts the server first
-  /// if it is not running. When calling start() yourself, call
-  /// block_termination_signals() before it, so that no server thread takes them.
+  /// Re-reads the TLS certificate, key and client CA: new connections use them,
+  /// open ones keep theirs. Throws (keeping the current ones) when they do not load.
+  void reload_tls();
+  /// Blocks until SIGTERM (drain()) or SIGINT (stop()), reloading TLS on SIGHUP;
+  /// starts the server first if it is not running. When calling start() yourself,
+  /// call block_termination_signals() before it, so that no server thread takes them.
   void run_until_signal();
-  /// Blocks SIGINT and SIGTERM in the calling thread (and the threads it starts).
+  /// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and the threads it starts).
   static void block_termination_signals();
 
   // -- presence, from outside the rooms (blocking; not from a channel callback) ----
