@@ -6,6 +6,7 @@
 #include "actors/runtime.hpp"
 #include "actors/topic_directory.hpp"
 #include "api/http_api.hpp"
+#include "api/static_files.hpp"
 #include "auth/origin.hpp"
 #include "auth/token_verifier.hpp"
 #include "metrics/exposition.hpp"
@@ -58,8 +59,10 @@ class server_gateway final : public net::gateway {
   server_gateway(std::shared_ptr<const actors::runtime> rt, caf::actor_system& system,
                  caf::actor directory, std::shared_ptr<actors::connection_tracker> tracker,
                  std::shared_ptr<net::session_registry> registry, std::vector<raw_route> raw_routes,
-                 std::map<std::string, http_handler> routes, connect_handler on_connect,
-                 caf::actor store, std::optional<auth::token_verifier> tokens)
+                 std::map<std::string, http_handler> routes,
+                 std::vector<std::shared_ptr<const api::static_files>> statics,
+                 connect_handler on_connect, caf::actor store,
+                 std::optional<auth::token_verifier> tokens)
       : runtime_(std::move(rt)),
         api_(system, runtime_, directory, std::move(store), tracker),
         registry_(std::move(registry)),
@@ -68,6 +71,7 @@ class server_gateway final : public net::gateway {
         tracker_(std::move(tracker)),
         raw_routes_(std::move(raw_routes)),
         routes_(std::move(routes)),
+        statics_(std::move(statics)),
         on_connect_(std::move(on_connect)),
         tokens_(std::move(tokens)) {
     const auto& o = runtime_->options;
@@ -94,6 +98,8 @@ class server_gateway final : public net::gateway {
   http_response handle_route(const http_request& req) {
     auto it = routes_.find(req.method + " " + req.path);
     if (it == routes_.end()) {
+      for (const auto& files : statics_)
+        if (auto found = files->serve(req)) return std::move(*found);
       for (const auto& [key, handler] : routes_)
         if (key.substr(key.find(' ') + 1) == req.path)
           return json_error(405, "method_not_allowed", "method not allowed for " + req.path);
@@ -235,6 +241,7 @@ class server_gateway final : public net::gateway {
   std::shared_ptr<actors::connection_tracker> tracker_;
   std::vector<raw_route> raw_routes_;
   std::map<std::string, http_handler> routes_;
+  std::vector<std::shared_ptr<const api::static_files>> statics_;
   connect_handler on_connect_;
   std::optional<auth::token_verifier> tokens_;
   net::socket_limits limits_;
@@ -249,6 +256,7 @@ struct server::impl {
   std::vector<actors::channel_route> channels;
   std::vector<raw_route> raw_routes;
   std::map<std::string, http_handler> routes;
+  std::vector<std::shared_ptr<const api::static_files>> statics;
   connect_handler on_connect;
 
   // Declared before the actor system: destroyed after it (see CAF-NOTES).
@@ -294,6 +302,11 @@ void server::raw_endpoint(std::string path, raw_handler_factory factory) {
 void server::route(std::string method, std::string path, http_handler handler) {
   if (impl_->started) throw std::logic_error("server::route after start()");
   impl_->routes.insert_or_assign(method + " " + path, std::move(handler));
+}
+
+void server::static_files(std::string url_prefix, const std::string& directory) {
+  if (impl_->started) throw std::logic_error("server::static_files after start()");
+  impl_->statics.push_back(std::make_shared<const api::static_files>(std::move(url_prefix), directory));
 }
 
 const server_options& server::options() const { return impl_->options; }
@@ -376,7 +389,8 @@ void server::start() {
     s.registry = std::make_shared<net::session_registry>();
     s.gateway = std::make_shared<server_gateway>(runtime, *s.system, s.directory,
                                                  s.connections, s.registry, s.raw_routes,
-                                                 s.routes, s.on_connect, s.store, std::move(tokens));
+                                                 s.routes, s.statics, s.on_connect, s.store,
+                                                 std::move(tokens));
     auto address = asio::ip::make_address(s.options.host);
     s.listener = std::make_shared<net::listener>(
         s.ioc, net::tcp::endpoint(address, s.options.port), s.gateway, s.registry, s.tls);

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libssl-dev libsqlite3-dev libspdlog-dev libjwt-dev
   libgtest-dev libgmock-dev
+  chromium fonts-liberation
 )
 for arg in "$@"; do
   case "$arg" in
@@ -32,10 +33,14 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi
 
-# npm packages for the real-client tests (the official phoenix client, ws).
-if [ ! -d tests/js/node_modules ] || [ tests/js/package-lock.json -nt tests/js/node_modules ]; then
-  echo "setup: npm ci in tests/js"
-  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
-  touch tests/js/node_modules
-fi
+# npm packages: the real-client tests (phoenix, ws), the chat UI's bundle
+# (phoenix, esbuild) and the browser tests (playwright-core driving Debian's
+# chromium: no browser download).
+for dir in tests/js apps/chat/web tests/browser; do
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    echo "setup: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/node_modules"
+  fi
+done
 echo "setup: done"

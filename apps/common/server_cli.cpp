@@ -111,7 +111,8 @@ std::string config_text(const server_options& o, const std::string& log_level) {
 }  // namespace
 
 std::optional<int> parse(int argc, char** argv, const std::string& program,
-                         server_options& options) {
+                         server_options& options, const std::vector<text_option>& texts,
+                         const std::vector<number_option>& numbers) {
   po::options_description desc("Usage: " + program + " [options]");
   unsigned port = options.port;
   long heartbeat_ms = static_cast<long>(options.heartbeat_timeout.count());
@@ -204,6 +205,12 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "browser origin allowed to open WebSockets, e.g. https://chat.example.com or https://*.example.com (repeatable; none: no check)")
       ("api-key", po::value<std::vector<std::string>>(&options.api_keys)->composing(),
        "key accepted by /api/* as 'Authorization: Bearer KEY' (repeatable)");
+  for (const auto& t : texts)
+    desc.add_options()(t.name.c_str(), po::value<std::string>(t.value)->default_value(*t.value),
+                       t.help.c_str());
+  for (const auto& n : numbers)
+    desc.add_options()(n.name.c_str(), po::value<long>(n.value)->default_value(*n.value),
+                       n.help.c_str());
   po::variables_map vm;
   std::vector<std::string> unknown_variables;
   try {
@@ -301,6 +308,8 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   options.heartbeat_timeout = std::chrono::milliseconds(heartbeat_ms);
   if (print_config) {
     std::cout << config_text(options, log_level);
+    for (const auto& t : texts) std::cout << t.name << " = " << *t.value << "\n";
+    for (const auto& n : numbers) std::cout << n.name << " = " << *n.value << "\n";
     return 0;
   }
   return std::nullopt;

@@ -248,8 +248,10 @@ http_result http_raw(std::uint16_t port, const std::string& request) {
   ::close(fd);
   http_result result;
   if (response.size() > 12) result.status = std::stoi(response.substr(9, 3));
-  if (auto start = response.find("\r\n\r\n"); start != std::string::npos)
+  if (auto start = response.find("\r\n\r\n"); start != std::string::npos) {
+    result.headers = response.substr(0, start);
     result.body = response.substr(start + 4);
+  }
   return result;
 }
 

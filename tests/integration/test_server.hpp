@@ -72,6 +72,7 @@ int loopback_connect(std::uint16_t port);
 struct http_result {
   int status = 0;
   std::string body;
+  std::string headers;  ///< status line and headers (http_raw only)
 };
 /// `headers`: extra header lines, each ending in "\r\n".
 http_result http_get(std::uint16_t port, const std::string& target,

@@ -166,6 +166,11 @@ class server {
   /// Adds an HTTP route (exact path). Unknown paths answer 404.
   void route(std::string method, std::string path, http_handler handler);
 
+  /// Serves the files under `directory` at `url_prefix` ("/" for a web UI) for
+  /// GET, from memory: the directory is read now (throws std::runtime_error
+  /// when it cannot be). Routes take precedence; ETag and If-None-Match (304).
+  void static_files(std::string url_prefix, const std::string& directory);
+
   // -- lifecycle -------------------------------------------------------------------
 
   /// Binds, starts the I/O threads and the actor system; returns once accepting.

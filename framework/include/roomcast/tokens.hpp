@@ -3,8 +3,11 @@
 // in phoenix.js's authToken subprotocol ("base64url.bearer.phx.<base64>").
 // Verified with libjwt; see docs/security.md.
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <string>
+#include <string_view>
 
 namespace roomcast {
 
@@ -21,5 +24,9 @@ struct token_options {
   /// A socket without a token is refused (401); false lets it connect anonymously.
   bool required = true;
 };
+
+/// Signs `claims` ({"sub", "exp", ...}) as an HS256 JWT with `secret` (libjwt),
+/// for an application's login endpoint; server_options::tokens verifies it.
+std::string sign_hs256(std::string_view secret, const boost::json::object& claims);
 
 }  // namespace roomcast
