@@ -33,10 +33,10 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi
 
-# npm packages: the real-client tests (phoenix, ws), the chat UI's bundle
+# npm packages: the real-client tests (phoenix, ws), the demo pages' bundles
 # (phoenix, esbuild) and the browser tests (playwright-core driving Debian's
 # chromium: no browser download).
-for dir in tests/js apps/chat/web tests/browser; do
+for dir in tests/js apps tests/browser; do
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
     echo "setup: npm ci in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

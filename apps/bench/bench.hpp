@@ -41,6 +41,7 @@ struct options {
   int server_pid = 0;             // idle: read the server's RSS from /proc
   std::size_t window = 16;        // durable: pushes in flight per connection; store: per topic per commit
   bool store_sync_full = true;    // store: synchronous = FULL (else NORMAL)
+  double tick_ms = 50;            // arena: the server's tick period
 };
 
 /// Client I/O threads around one io_context.
@@ -92,5 +93,6 @@ json::object run_broadcast(const options& o);
 json::object run_fanout(const options& o);
 json::object run_durable(const options& o);
 json::object run_store(const options& o);
+json::object run_arena(const options& o);
 
 }  // namespace roomcast::bench

@@ -41,14 +41,14 @@ int main(int argc, char** argv) {
   const std::map<std::string, scenario> scenarios = {
       {"presence", run_presence}, {"joins", run_joins},         {"idle", run_idle},
       {"echo", run_echo},         {"broadcast", run_broadcast}, {"fanout", run_fanout},
-      {"durable", run_durable},   {"store", run_store},
+      {"durable", run_durable},   {"store", run_store},         {"arena", run_arena},
   };
   options o;
   std::string path;
   unsigned port = o.port;
   po::options_description desc(
       "Usage: roomcast-bench --scenario NAME [options]\n"
-      "Scenarios: presence, joins, idle (Phoenix); echo, broadcast (raw); fanout, durable (Phoenix); store (in-process SQLite)");
+      "Scenarios: presence, joins, idle (Phoenix); echo, broadcast (raw); fanout, durable (Phoenix); store (in-process SQLite); arena (roomcast-arena bots)");
   desc.add_options()
       ("help,h", "show this help")
       ("scenario", po::value(&o.scenario)->required(), "what to run")
@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
       ("topic", po::value(&o.topic)->default_value(o.topic), "Phoenix topic")
       ("window", po::value(&o.window)->default_value(o.window), "durable: pushes in flight per connection")
       ("store-sync", po::value<std::string>()->default_value("full"), "store: full or normal")
+      ("tick-ms", po::value(&o.tick_ms)->default_value(o.tick_ms), "arena: the server's tick period")
       ("threads", po::value(&o.threads)->default_value(o.threads), "client I/O threads")
       ("server-pid", po::value(&o.server_pid)->default_value(0), "idle: server process to measure")
       ("label", po::value(&o.label), "free text copied into the JSON line");

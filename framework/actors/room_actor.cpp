@@ -771,6 +771,8 @@ void room_actor::handle_timer(timer_id id) {
     timers_.erase(it);
   }
   guarded("timer", fn);
+  // A timer may have ended what kept an empty room (a game's last seat expired).
+  notify_if_idle();
 }
 
 }  // namespace roomcast::actors

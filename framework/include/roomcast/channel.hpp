@@ -160,7 +160,10 @@ class channel {
   /// A member left (phx_leave, socket closed, ...). It no longer receives broadcasts.
   virtual void on_leave(const member& who, leave_reason why);
 
-  /// Keep the room (and this instance) alive while no member is joined.
+  /// Keep the room (and this instance) alive while no member is joined. Asked
+  /// when the last member leaves and again after every timer callback, so a
+  /// channel can keep an empty room for a while (a game's reconnection grace)
+  /// and let it stop from a timer.
   [[nodiscard]] virtual bool keep_when_empty() const { return false; }
 
   /// Durable: every JSON broadcast gets a per-topic sequence number (added to
