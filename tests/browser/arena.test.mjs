@@ -13,91 +13,22 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  WAIT_MS, serverBinary, startServer, stopServer, launchChromium, openUser, closeUsers, byTestId,
+  watchErrors, assertNoPageErrors, stepper, saveScreenshot, recordFailure,
+} from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.ROOMCAST_ARENA_BIN || path.resolve(here, '../../build/bin/roomcast-arena');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARTIFACTS = process.env.ROOMCAST_ARTIFACTS_DIR || path.resolve(here, '../../build/test-artifacts');
-const WAIT_MS = 10_000; // bound for any single page condition or browser action
-const START_MS = 10_000;
+const SERVER = serverBinary('roomcast-arena', 'ROOMCAST_ARENA_BIN');
 const STOP_MS = 4_000;
 
-let server; // {proc, port, output()}
+let server; // {proc, port, base, output()}
 let browser;
 let base;
 
 // ---------------------------------------------------------------------------------------------
-// server process
-
-/** Spawns the server and resolves once it prints its listening line (START_MS at most). */
-function startServer() {
-  if (!existsSync(BIN)) {
-    return Promise.reject(new Error(`roomcast-arena not found at ${BIN} (set ROOMCAST_ARENA_BIN)`));
-  }
-  const proc = spawn(BIN, ['--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (c) => { stderr += c; });
-  const output = () => `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
-  return new Promise((resolve, reject) => {
-    const fail = (msg) => {
-      clearTimeout(timer);
-      proc.kill('SIGKILL');
-      reject(new Error(`${msg}\n${output()}`));
-    };
-    const timer = setTimeout(() => fail(`no listening line within ${START_MS} ms`), START_MS);
-    proc.once('error', (e) => fail(`cannot spawn ${BIN}: ${e.message}`));
-    proc.once('exit', (code, signal) => fail(`exited before listening (code ${code}, signal ${signal})`));
-    proc.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      const m = /^listening on http:\/\/([^\s:]+):(\d+)\r?$/m.exec(stdout);
-      if (!m) return;
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      resolve({ proc, port: Number(m[2]), output });
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL if the server is still there after STOP_MS. */
-async function stopServer(proc) {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  proc.kill('SIGTERM');
-  let timer;
-  const late = new Promise((resolve) => {
-    timer = setTimeout(() => { proc.kill('SIGKILL'); resolve(); }, STOP_MS);
-  });
-  await Promise.race([exited, late]);
-  clearTimeout(timer);
-  await exited;
-}
-
-// ---------------------------------------------------------------------------------------------
 // page helpers
 
-async function newPlayer(name, contextOptions) {
-  const context = await browser.newContext(contextOptions);
-  context.setDefaultTimeout(WAIT_MS);
-  const page = await context.newPage();
-  watchErrors(page, name);
-  return { name, context, page };
-}
-
-function watchErrors(page, name) {
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(`${name}: ${e.message}`));
-}
-
-const byTestId = (page, id) => page.getByTestId(id);
+const newPlayer = (name, contextOptions) => openUser(browser, name, contextOptions);
 
 /** The HUD's data-* attributes (state, tick, seat, room, x, y, players, rate, spectator). */
 const hud = (page) => byTestId(page, 'hud').evaluate((el) => ({ ...el.dataset }));
@@ -131,38 +62,23 @@ async function play({ page, name }) {
 // ---------------------------------------------------------------------------------------------
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM} (set CHROMIUM_PATH)`);
-  server = await startServer();
-  base = `http://127.0.0.1:${server.port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: WAIT_MS,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
+  server = await startServer(SERVER);
+  base = server.base;
 }, { timeout: 15_000 });
 
 after(async () => {
   if (browser) await browser.close().catch(() => {});
-  if (server) await stopServer(server.proc);
+  if (server) await stopServer(server, STOP_MS);
 }, { timeout: 10_000 });
 
 test('two players in the arena in headless Chromium', { timeout: 35_000 }, async (t) => {
-  await mkdir(ARTIFACTS, { recursive: true });
   const alice = await newPlayer('alice', { viewport: { width: 1200, height: 800 } });
   const bob = await newPlayer('bob', { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
   const alicePage = alice.page;
   const bobPage = bob.page;
   const pages = [alicePage, bobPage];
-  // a subtest's failure does not throw here: stop at the first, as later steps build on it
-  const step = async (name, fn) => {
-    let failure;
-    await t.test(name, async () => {
-      try { await fn(); } catch (e) { failure = e; throw e; }
-    });
-    if (failure) throw failure;
-  };
+  const step = stepper(t); // stops at the first failed step: later steps build on it
   let seat;
   let room;
   try {
@@ -223,7 +139,7 @@ test('two players in the arena in headless Chromium', { timeout: 35_000 }, async
       assert.ok(box && box.width > 300 && box.height > 300 && box.x >= 0
         && box.x + box.width <= 390 && box.y + box.height <= 844, `canvas is ${JSON.stringify(box)}`);
       assert.equal(await byTestId(bobPage, 'scoreboard').isVisible(), true);
-      await bobPage.screenshot({ path: path.join(ARTIFACTS, 'arena-phone.png') });
+      await saveScreenshot(bobPage, 'arena-phone.png');
     });
 
     await step('a spectator watches the room; an unknown room is refused', async () => {
@@ -255,18 +171,14 @@ test('two players in the arena in headless Chromium', { timeout: 35_000 }, async
       // bob sees alice back, still connected
       await byTestId(bobPage, 'scoreboard')
         .locator(`[data-testid="score-row"][data-seat="${seat}"][data-connected="true"]`).waitFor();
-      await alicePage.screenshot({ path: path.join(ARTIFACTS, 'arena.png') });
+      await saveScreenshot(alicePage, 'arena.png');
     });
 
-    assert.deepEqual(pages.flatMap((p) => p.errors), [], 'uncaught errors in the pages');
+    assertNoPageErrors(pages);
   } catch (e) {
-    // what the pages showed when it failed, for the artifacts
-    await alicePage.screenshot({ path: path.join(ARTIFACTS, 'arena-failure-alice.png') }).catch(() => {});
-    await bobPage.screenshot({ path: path.join(ARTIFACTS, 'arena-failure-bob.png') }).catch(() => {});
-    if (server) e.message += `\n${server.output()}`;
+    await recordFailure(e, 'arena', [alice, bob], server);
     throw e;
   } finally {
-    await alice.context.close().catch(() => {});
-    await bob.context.close().catch(() => {});
+    await closeUsers([alice, bob]);
   }
 });

@@ -11,78 +11,21 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  WAIT_MS, serverBinary, startServer, stopServer, launchChromium, openUser, closeUsers, byTestId,
+  assertNoPageErrors, stepper, saveScreenshot, recordFailure,
+} from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.ROOMCAST_CHAT_BIN || path.resolve(here, '../../build/bin/roomcast-chat');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARTIFACTS = process.env.ROOMCAST_ARTIFACTS_DIR || path.resolve(here, '../../build/test-artifacts');
-const WAIT_MS = 10_000; // bound for any single page condition or browser action
-const START_MS = 10_000;
-const STOP_MS = 5_000;
+const SERVER = serverBinary('roomcast-chat', 'ROOMCAST_CHAT_BIN');
 const ROOM = 'e2e';
 
-let server; // {proc, port, output()}
+let server; // {proc, port, base, output()}
 let dataDir;
 let browser;
 let base;
-
-// ---------------------------------------------------------------------------------------------
-// server process
-
-/** Spawns the server and resolves once it prints its listening line (START_MS at most). */
-function startServer() {
-  if (!existsSync(BIN)) {
-    return Promise.reject(new Error(`roomcast-chat not found at ${BIN} (set ROOMCAST_CHAT_BIN)`));
-  }
-  const proc = spawn(BIN, ['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (c) => { stderr += c; });
-  const output = () => `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
-  return new Promise((resolve, reject) => {
-    const fail = (msg) => {
-      clearTimeout(timer);
-      proc.kill('SIGKILL');
-      reject(new Error(`${msg}\n${output()}`));
-    };
-    const timer = setTimeout(() => fail(`no listening line within ${START_MS} ms`), START_MS);
-    proc.once('error', (e) => fail(`cannot spawn ${BIN}: ${e.message}`));
-    proc.once('exit', (code, signal) => fail(`exited before listening (code ${code}, signal ${signal})`));
-    proc.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      const m = /^listening on http:\/\/([^\s:]+):(\d+)\r?$/m.exec(stdout);
-      if (!m) return;
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      resolve({ proc, port: Number(m[2]), output });
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL if the server is still there after STOP_MS. */
-async function stopServer(proc) {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  proc.kill('SIGTERM');
-  let timer;
-  const late = new Promise((resolve) => {
-    timer = setTimeout(() => { proc.kill('SIGKILL'); resolve(); }, STOP_MS);
-  });
-  await Promise.race([exited, late]);
-  clearTimeout(timer);
-  await exited;
-}
 
 // ---------------------------------------------------------------------------------------------
 // page helpers
@@ -103,17 +46,8 @@ function wsControl() {
   };
 }
 
-async function newUser(name, contextOptions) {
-  const context = await browser.newContext(contextOptions);
-  context.setDefaultTimeout(WAIT_MS);
-  await context.addInitScript(wsControl);
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(`${name}: ${e.message}`));
-  return { name, context, page };
-}
+const newUser = (name, contextOptions) => openUser(browser, name, contextOptions, wsControl);
 
-const byTestId = (page, id) => page.getByTestId(id);
 const messages = (page) => byTestId(page, 'message');
 const message = (page, text) => messages(page).filter({ hasText: text });
 const presenceUser = (page, name) => page.locator(`[data-testid="presence-user"][data-user="${name}"]`);
@@ -158,39 +92,24 @@ async function bodiesOf(page) {
 // ---------------------------------------------------------------------------------------------
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM} (set CHROMIUM_PATH)`);
+  browser = await launchChromium();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'roomcast-chat-e2e-'));
-  server = await startServer();
-  base = `http://127.0.0.1:${server.port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: WAIT_MS,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  server = await startServer(SERVER, ['--data-dir', dataDir]);
+  base = server.base;
 }, { timeout: 30_000 });
 
 after(async () => {
   if (browser) await browser.close().catch(() => {});
-  if (server) await stopServer(server.proc);
+  if (server) await stopServer(server, 5_000);
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }, { timeout: 20_000 });
 
 test('two users chat in headless Chromium', { timeout: 60_000 }, async (t) => {
-  await mkdir(ARTIFACTS, { recursive: true });
   const alice = await newUser('alice', { viewport: { width: 1200, height: 800 } });
   const bob = await newUser('bob', { viewport: { width: 390, height: 844 }, hasTouch: true });
   const alicePage = alice.page;
   const bobPage = bob.page;
-  // a subtest's failure does not throw here: stop at the first, as later steps build on it
-  const step = async (name, fn) => {
-    let failure;
-    await t.test(name, async () => {
-      try { await fn(); } catch (e) { failure = e; throw e; }
-    });
-    if (failure) throw failure;
-  };
+  const step = stepper(t); // stops at the first failed step: later steps build on it
   try {
     await step('a bad name is refused at login with the error shown', async () => {
       await alicePage.goto(base);
@@ -282,7 +201,7 @@ test('two users chat in headless Chromium', { timeout: 60_000 }, async (t) => {
       await presenceUser(bobPage, 'alice').waitFor();
       assert.deepEqual(await bodiesOf(alicePage),
         ['hello from alice', 'hi alice', '<b>not bold</b>', 'while alice was away']);
-      await bobPage.screenshot({ path: path.join(ARTIFACTS, 'chat-phone.png') });
+      await saveScreenshot(bobPage, 'chat-phone.png');
     });
 
     await step('bob leaves and alice sees it', async () => {
@@ -300,17 +219,14 @@ test('two users chat in headless Chromium', { timeout: 60_000 }, async (t) => {
       const seqs = await messages(alicePage).evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
       assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'messages in seq order');
       await presenceUser(alicePage, 'alice').waitFor();
-      await alicePage.screenshot({ path: path.join(ARTIFACTS, 'chat.png') });
+      await saveScreenshot(alicePage, 'chat.png');
     });
 
-    assert.deepEqual([...alicePage.errors, ...bobPage.errors], [], 'uncaught errors in the pages');
+    assertNoPageErrors([alicePage, bobPage]);
   } catch (e) {
-    // what the pages showed when it failed, for the artifacts
-    await alicePage.screenshot({ path: path.join(ARTIFACTS, 'chat-failure-alice.png') }).catch(() => {});
-    await bobPage.screenshot({ path: path.join(ARTIFACTS, 'chat-failure-bob.png') }).catch(() => {});
+    await recordFailure(e, 'chat', [alice, bob], server);
     throw e;
   } finally {
-    await alice.context.close().catch(() => {});
-    await bob.context.close().catch(() => {});
+    await closeUsers([alice, bob]);
   }
 });

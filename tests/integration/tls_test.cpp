@@ -56,6 +56,39 @@ struct tls_fixture {
   }
 };
 
+/// A TLS test server that records what on_connect saw of each socket (a
+/// verified client certificate's subject becomes the user id).
+struct recording_server {
+  struct seen {
+    bool tls;
+    std::string subject;
+    bool operator==(const seen&) const = default;
+  };
+  std::mutex mutex;
+  std::vector<seen> connects;  // guarded by mutex
+  std::unique_ptr<server> srv;  // last: stopped before the rest goes
+
+  explicit recording_server(const tls_options& tls) {
+    server_options o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.tls = tls;
+    srv = std::make_unique<server>(o);
+    register_test_channels(*srv);
+    srv->on_connect([this](const connect_request& req) {
+      std::lock_guard lock(mutex);
+      connects.push_back({req.tls, req.client_cert_subject});
+      return connect_result::accept(req.client_cert_subject);
+    });
+    srv->start();
+  }
+
+  std::vector<seen> seen_so_far() {
+    std::lock_guard lock(mutex);
+    return connects;
+  }
+};
+
 std::unique_ptr<server> start_tls_server(const tls_options& tls) {
   server_options o;
   o.tls = tls;
@@ -140,27 +173,13 @@ TEST(Tls, DetectModeServesTlsAndPlainOnOnePort) {
   tls_fixture f;
   auto t = f.server_tls();
   t.allow_plain = true;
-  server_options o;
-  o.host = "127.0.0.1";
-  o.port = 0;
-  o.tls = t;
-  server srv(o);
-  register_test_channels(srv);
-  std::mutex mutex;
-  std::vector<bool> seen_tls;
-  srv.on_connect([&](const connect_request& req) {
-    std::lock_guard lock(mutex);
-    seen_tls.push_back(req.tls);
-    return connect_result::accept();
-  });
-  srv.start();
-  auto secure = client::connect(f.client_for(srv));
-  auto plain = client::connect(client_options(srv));
+  recording_server r(t);
+  auto secure = client::connect(f.client_for(*r.srv));
+  auto plain = client::connect(client_options(*r.srv));
   expect_round_trip(*secure, "echo:both");
   expect_round_trip(*plain, "echo:both");
-  EXPECT_EQ(http_get(srv.port(), "/healthz").status, 200);
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(seen_tls, (std::vector<bool>{true, false}));
+  EXPECT_EQ(http_get(r.srv->port(), "/healthz").status, 200);
+  EXPECT_EQ(r.seen_so_far(), (std::vector<recording_server::seen>{{true, ""}, {false, ""}}));
 }
 
 TEST(Tls, OnlyTls12AndTls13AreAccepted) {
@@ -184,34 +203,20 @@ TEST(Tls, RequiredClientCertificate) {
   auto t = f.server_tls();
   t.client_ca_file = f.dir.file("client-ca.pem");
   t.client_certs = client_cert_mode::required;
-  server_options o;
-  o.host = "127.0.0.1";
-  o.port = 0;
-  o.tls = t;
-  server srv(o);
-  register_test_channels(srv);
-  std::mutex mutex;
-  std::string subject;
-  srv.on_connect([&](const connect_request& req) {
-    std::lock_guard lock(mutex);
-    subject = req.client_cert_subject;
-    return connect_result::accept(req.client_cert_subject);
-  });
-  srv.start();
+  recording_server r(t);
 
-  EXPECT_THROW(client::connect(f.client_for(srv)), std::runtime_error);  // no certificate
-  auto wrong = f.client_for(srv);
+  EXPECT_THROW(client::connect(f.client_for(*r.srv)), std::runtime_error);  // no certificate
+  auto wrong = f.client_for(*r.srv);
   wrong.cert_file = f.dir.file("mallory.pem");
   wrong.key_file = f.dir.file("mallory-key.pem");
   EXPECT_THROW(client::connect(wrong), std::runtime_error);
 
-  auto alice = f.client_for(srv);
+  auto alice = f.client_for(*r.srv);
   alice.cert_file = f.dir.file("alice.pem");
   alice.key_file = f.dir.file("alice-key.pem");
   auto c = client::connect(alice);
   expect_round_trip(*c, "echo:mtls");
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(subject, "/CN=alice");
+  EXPECT_EQ(r.seen_so_far(), (std::vector<recording_server::seen>{{true, "/CN=alice"}}));
 }
 
 TEST(Tls, OptionalClientCertificate) {
@@ -220,28 +225,15 @@ TEST(Tls, OptionalClientCertificate) {
   auto t = f.server_tls();
   t.client_ca_file = f.ca_file;
   t.client_certs = client_cert_mode::optional;
-  server_options o;
-  o.host = "127.0.0.1";
-  o.port = 0;
-  o.tls = t;
-  server srv(o);
-  register_test_channels(srv);
-  std::mutex mutex;
-  std::vector<std::string> subjects;
-  srv.on_connect([&](const connect_request& req) {
-    std::lock_guard lock(mutex);
-    subjects.push_back(req.client_cert_subject);
-    return connect_result::accept();
-  });
-  srv.start();
-  auto anonymous = client::connect(f.client_for(srv));
-  auto with_cert = f.client_for(srv);
+  recording_server r(t);
+  auto anonymous = client::connect(f.client_for(*r.srv));
+  auto with_cert = f.client_for(*r.srv);
   with_cert.cert_file = f.dir.file("bob.pem");
   with_cert.key_file = f.dir.file("bob-key.pem");
   auto bob = client::connect(with_cert);
   expect_round_trip(*bob, "echo:optional");
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(subjects, (std::vector<std::string>{"", "/CN=bob"}));
+  EXPECT_EQ(r.seen_so_far(),
+            (std::vector<recording_server::seen>{{true, ""}, {true, "/CN=bob"}}));
 }
 
 TEST(Tls, BadFilesRefusedAtStart) {
