@@ -14,7 +14,7 @@ function(roomcast_web_bundle target src_dir out_dir)
     message(WARNING "${src_dir}/app.js is missing: ${target} is built without its page")
     return()
   endif()
-  file(GLOB sources CONFIGURE_DEPENDS ${src_dir}/*)
+  file(GLOB sources CONFIGURE_DEPENDS ${src_dir}/* ${apps_dir}/web-common/*)
   add_custom_command(
     OUTPUT ${out_dir}/app.js
     COMMAND ${NODE_EXECUTABLE} ${apps_dir}/build-web.mjs ${src_dir} ${out_dir}

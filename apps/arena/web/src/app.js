@@ -7,6 +7,7 @@
 // What the page shows is also in DOM attributes (the HUD's data-*), so that a test can follow
 // the game without any test-only code path.
 import { Socket } from 'phoenix';
+import { byId, h } from '../../../web-common/dom.js';
 
 const STORE_KEY = 'roomcast-arena'; // sessionStorage: {room, seat_token, name} or {room, spectate}
 const NAME_RE = /^[\x20-\x7e]{1,16}$/; // the server's rule: 1-16 printable ASCII characters
@@ -25,7 +26,6 @@ const JOIN_ERRORS = {
   no_such_room: 'There is no such room.',
 };
 
-const byId = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const ui = {
   startView: document.getElementById('start-view'),
   gameView: document.getElementById('game-view'),
@@ -51,17 +51,6 @@ const ui = {
   scores: byId('scoreboard'),
 };
 const ctx = ui.canvas.getContext('2d');
-
-/** Creates an element; `text` goes in as textContent, so user data cannot become markup. */
-function h(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') node.className = v;
-    else node.setAttribute(k, v);
-  }
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 const colorOf = (seat) => `hsl(${Math.round((seat * 137.508 + 200) % 360)} 75% 58%)`;
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));

@@ -2,6 +2,7 @@
 // with the official `phoenix` client. User data is only ever put in the page as text
 // (textContent), never as HTML.
 import { Socket, Presence } from 'phoenix';
+import { byId, h } from '../../../web-common/dom.js';
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,32}$/; // the server's rule for user and room names
 const NAME_HINT = '1-32 letters, digits, _ or -';
@@ -16,7 +17,6 @@ const STATE_LABELS = {
   connecting: 'Connecting…', online: 'Online', reconnecting: 'Reconnecting…', offline: 'Offline',
 };
 
-const byId = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const ui = {
   loginView: document.getElementById('login-view'),
   chatView: document.getElementById('chat-view'),
@@ -41,17 +41,6 @@ const ui = {
   send: byId('send-button'),
   sendError: byId('send-error'),
 };
-
-/** Creates an element; `text` goes in as textContent, so user data cannot become markup. */
-function h(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') node.className = v;
-    else node.setAttribute(k, v);
-  }
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 // A tab on a narrow screen counts as a phone: that is what the presence list shows.
 const DEVICE = matchMedia('(max-width: 600px)').matches || /Mobi|Android/i.test(navigator.userAgent)
