@@ -9,6 +9,8 @@
 #include "api/static_files.hpp"
 #include "auth/origin.hpp"
 #include "auth/token_verifier.hpp"
+#include "cluster/node_agent.hpp"
+#include "cluster/rendezvous.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/server_metrics.hpp"
 #include "net/gateway.hpp"
@@ -22,6 +24,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -91,6 +94,7 @@ class server_gateway final : public net::gateway {
 
   /// Drops actor handles at stop (sessions can outlive the actor system a little).
   void release_actors() { api_.release(); }
+  void attach_cluster(caf::actor agent) { api_.attach_cluster(std::move(agent)); }
   /// Draining: new WebSocket upgrades get 503 (HTTP requests are still served).
   void refuse_upgrades() { draining_ = true; }
 
@@ -273,6 +277,8 @@ struct server::impl {
   std::shared_ptr<net::tls_context_holder> tls;  // null without TLS
   std::shared_ptr<server_gateway> gateway;
   caf::actor store;
+  caf::actor cluster_agent;  // null without a cluster
+  std::string cluster_node;  // this node's advertised name
   std::shared_ptr<store::store_health> store_health = std::make_shared<store::store_health>();
   std::atomic<bool> accepting{false};
   std::uint16_t port = 0;
@@ -358,6 +364,17 @@ void server::start() {
                                                      : s.options.store.path;
   // Opened at once when durable topics are configured (a bad file shows at
   // start); otherwise on first use, by a channel that declares itself durable.
+  const auto& c = s.options.cluster;
+  if (c.enabled()) {
+    // CAF's remoting: the heartbeat and the connection timeout are what notice a
+    // hung peer (CAF 0.17 has no node-down message; see CAF-NOTES).
+    s.actor_config.load<caf::io::middleman>();
+    s.actor_config.set("middleman.heartbeat-interval",
+                       std::chrono::duration_cast<caf::timespan>(c.heartbeat));
+    s.actor_config.set("middleman.connection-timeout",
+                       std::chrono::duration_cast<caf::timespan>(c.failure_timeout));
+    cluster::register_cluster_types(s.actor_config);
+  }
   s.system.emplace(s.actor_config);
   s.store = store::spawn_store(*s.system, db_path, s.options.store, s.store_health,
                                !s.options.store.durable.empty());
@@ -394,12 +411,25 @@ void server::start() {
     auto address = asio::ip::make_address(s.options.host);
     s.listener = std::make_shared<net::listener>(
         s.ioc, net::tcp::endpoint(address, s.options.port), s.gateway, s.registry, s.tls);
+    if (c.enabled()) {
+      s.cluster_agent = s.system->spawn<cluster::node_agent>(cluster::agent_settings{
+          "", cluster::new_incarnation(), c.peers, c.seed_retry});
+      auto bound = s.system->middleman().publish(s.cluster_agent, c.port, c.host.c_str(), true);
+      if (!bound)
+        throw std::runtime_error("cannot open the cluster port " + c.host + ":" +
+                                 std::to_string(c.port) + ": " + s.system->render(bound.error()));
+      s.cluster_node = c.advertise.empty() ? c.host + ":" + std::to_string(*bound) : c.advertise;
+      caf::anon_send(s.cluster_agent, cluster::start_atom::value, s.cluster_node);
+      s.gateway->attach_cluster(s.cluster_agent);
+    }
   } catch (...) {
     // Nothing is listening: take the actor system down again and report.
     caf::anon_send(s.directory, actors::shutdown_atom::value);
     s.directory = nullptr;
     caf::anon_send(s.store, actors::stop_atom::value);
     s.store = nullptr;
+    if (s.cluster_agent) caf::anon_send_exit(s.cluster_agent, caf::exit_reason::user_shutdown);
+    s.cluster_agent = nullptr;
     s.gateway.reset();
     s.system->await_all_actors_done();
     s.system.reset();
@@ -419,7 +449,8 @@ void server::start() {
              {"tls", !tls.enabled() ? "off" : tls.allow_plain ? "on (plain too)" : "on"},
              {"tokens", t.algorithm.empty() ? "off" : t.algorithm + (t.required ? "" : " (optional)")},
              {"topic_rules", std::to_string(s.options.topic_rules.size())},
-             {"allowed_origins", std::to_string(s.options.allowed_origins.size())}});
+             {"allowed_origins", std::to_string(s.options.allowed_origins.size())},
+             {"cluster", s.cluster_node.empty() ? "off" : s.cluster_node}});
 }
 
 void server::stop() { shut_down(protocol::close_codes::going_away, "server shutting down"); }
@@ -461,6 +492,9 @@ void server::shut_down(std::uint16_t code, const std::string& reason) {
     s.registry->abort_all();
     s.registry->wait_empty(std::chrono::milliseconds(1'000));
   }
+  // Leaving: the other nodes see this agent go down and drop this node at once.
+  if (s.cluster_agent) caf::anon_send_exit(s.cluster_agent, caf::exit_reason::user_shutdown);
+  s.cluster_agent = nullptr;
   caf::anon_send(s.directory, actors::shutdown_atom::value);
   s.directory = nullptr;
   // The store commits what the rooms handed it, then quits.
@@ -534,6 +568,31 @@ void server::reload_tls() {
   if (!s.tls) throw std::logic_error("server::reload_tls: TLS is not configured");
   s.tls->reload();
   log::info("tls", "certificates reloaded", {{"cert", s.options.tls.cert_file}});
+}
+
+std::vector<cluster_member> server::cluster_members() const {
+  auto& s = *impl_;
+  if (!s.cluster_agent) return {{"local", 0, true}};
+  std::vector<cluster_member> out;
+  caf::scoped_actor self{*s.system, true};
+  self->request(s.cluster_agent, std::chrono::seconds(5), cluster::members_atom::value)
+      .receive(
+          [&](cluster::node_records& records) {
+            for (std::size_t i = 0; i < records.size(); ++i)
+              out.push_back({records[i].node, records[i].incarnation, i == 0});
+          },
+          [&](caf::error& err) {
+            throw std::runtime_error("cluster agent: " + s.system->render(err));
+          });
+  return out;
+}
+
+std::string server::cluster_node() const { return impl_->cluster_node; }
+
+std::string server::owner_of(std::string_view topic) const {
+  std::vector<std::string> names;
+  for (auto& m : cluster_members()) names.push_back(std::move(m.node));
+  return cluster::owner_of(topic, names).value_or("");
 }
 
 bool server::storage_healthy() const { return impl_->store_health->healthy.load(); }

@@ -22,7 +22,7 @@ namespace {
 /// number, so a leading '-' is refused in every source.
 void refuse_negative(const po::parsed_options& parsed) {
   static const char* const unsigned_options[] = {
-      "port", "io-threads", "actor-threads", "outbound-budget-bytes", "max-connections",
+      "port", "cluster-port", "io-threads", "actor-threads", "outbound-budget-bytes", "max-connections",
       "max-connections-per-ip", "max-frame-bytes", "retention-messages"};
   for (const auto& option : parsed.options)
     for (const char* name : unsigned_options)
@@ -102,6 +102,15 @@ std::string config_text(const server_options& o, const std::string& log_level) {
     out << "tls-client-certs = " << client_certs_name(o.tls.client_certs) << "\n";
     if (o.tls.allow_plain) out << "tls-allow-plain = true\n";
   }
+  if (o.cluster.enabled()) {
+    out << "cluster = true\n"
+        << "cluster-port = " << o.cluster.port << "\n"
+        << "cluster-host = " << o.cluster.host << "\n";
+    if (!o.cluster.advertise.empty()) out << "cluster-advertise = " << o.cluster.advertise << "\n";
+    for (const auto& peer : o.cluster.peers) out << "peers = " << peer << "\n";
+    out << "cluster-heartbeat-ms = " << o.cluster.heartbeat.count() << "\n"
+        << "cluster-failure-timeout-ms = " << o.cluster.failure_timeout.count() << "\n";
+  }
   for (const auto& origin : o.allowed_origins) out << "allowed-origin = " << origin << "\n";
   for (const auto& rule : o.topic_rules) out << "topic-rule = " << rule << "\n";
   out << "# api-key: " << o.api_keys.size() << " configured (not printed)\n";
@@ -132,6 +141,10 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   long token_leeway_s = static_cast<long>(options.tokens.leeway.count());
   bool token_optional = !options.tokens.required;
   std::string client_certs = client_certs_name(options.tls.client_certs);
+  unsigned cluster_port = options.cluster.port;
+  std::vector<std::string> peers;
+  long cluster_heartbeat_ms = static_cast<long>(options.cluster.heartbeat.count());
+  long failure_timeout_ms = static_cast<long>(options.cluster.failure_timeout.count());
   desc.add_options()
       ("help,h", "show this help")
       ("config", po::value<std::string>(),
@@ -199,6 +212,20 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "none, optional or required")
       ("tls-allow-plain", po::bool_switch(&options.tls.allow_plain),
        "also serve plain http:// and ws:// on the TLS port (detected per connection)")
+      ("cluster", po::bool_switch(&options.cluster.enable),
+       "be a cluster node (implied by --cluster-port or --peers; docs/cluster.md)")
+      ("cluster-port", po::value<unsigned>(&cluster_port)->default_value(cluster_port),
+       "cluster node on this port (CAF remoting; 0: any free port)")
+      ("cluster-host", po::value<std::string>(&options.cluster.host)->default_value(options.cluster.host),
+       "address the cluster port binds to")
+      ("cluster-advertise", po::value<std::string>(&options.cluster.advertise),
+       "host:port other nodes reach this one by (default: cluster-host and the bound port)")
+      ("peers", po::value<std::vector<std::string>>(&peers)->composing(),
+       "seed nodes host:port[,host:port...] (repeatable); any one that is up gives the membership")
+      ("cluster-heartbeat-ms", po::value<long>(&cluster_heartbeat_ms)->default_value(cluster_heartbeat_ms),
+       "heartbeat between nodes")
+      ("cluster-failure-timeout-ms", po::value<long>(&failure_timeout_ms)->default_value(failure_timeout_ms),
+       "a node silent this long leaves the membership (a dead one leaves at once)")
       ("topic-rule", po::value<std::vector<std::string>>(&options.topic_rules)->composing(),
        "join authorization: 'room:*', 'user:{sub}' or 'admin:* role=admin' (repeatable; none: channels decide)")
       ("allowed-origin", po::value<std::vector<std::string>>(&options.allowed_origins)->composing(),
@@ -262,7 +289,8 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   const std::pair<const char*, long> durations[] = {
       {"heartbeat-timeout-ms", heartbeat_ms}, {"presence-window-ms", presence_window_ms},
       {"drain-window-ms", drain_ms},          {"retention-age-s", retention_age_s},
-      {"token-leeway-s", token_leeway_s}};
+      {"token-leeway-s", token_leeway_s},     {"cluster-heartbeat-ms", cluster_heartbeat_ms},
+      {"cluster-failure-timeout-ms", failure_timeout_ms}};
   for (const auto& [name, value] : durations)
     if (value < 0) {
       std::cerr << program << ": --" << name << " must be >= 0\n";
@@ -298,6 +326,19 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     std::cerr << program << ": --tls-client-certs must be none, optional or required\n";
     return 2;
   }
+  if (cluster_port > 65535) {
+    std::cerr << program << ": --cluster-port must be 0..65535\n";
+    return 2;
+  }
+  options.cluster.port = static_cast<std::uint16_t>(cluster_port);
+  if (!vm["cluster-port"].defaulted()) options.cluster.enable = true;
+  for (const auto& list : peers) {
+    std::stringstream items(list);
+    for (std::string peer; std::getline(items, peer, ',');)
+      if (!peer.empty()) options.cluster.peers.push_back(peer);
+  }
+  options.cluster.heartbeat = std::chrono::milliseconds(cluster_heartbeat_ms);
+  options.cluster.failure_timeout = std::chrono::milliseconds(failure_timeout_ms);
   options.tokens.leeway = std::chrono::seconds(token_leeway_s);
   options.tokens.required = !token_optional;
   if (!set_log_level(log_level)) {
@@ -328,6 +369,7 @@ int run(server& srv) {
   std::printf("listening on %s://%s%s%s:%u\n", srv.options().tls.enabled() ? "https" : "http",
               ipv6 ? "[" : "", host.c_str(), ipv6 ? "]" : "",
               static_cast<unsigned>(srv.port()));
+  if (auto node = srv.cluster_node(); !node.empty()) std::printf("cluster node %s\n", node.c_str());
   std::fflush(stdout);
   srv.run_until_signal();
   return 0;

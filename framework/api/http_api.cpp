@@ -3,6 +3,8 @@
 #include "actors/messages.hpp"
 #include "actors/topic_pattern.hpp"
 #include "auth/api_keys.hpp"
+#include "cluster/cluster_messages.hpp"
+#include "cluster/rendezvous.hpp"
 #include "protocol/errors.hpp"
 #include "store/history_json.hpp"
 #include "store/store_actor.hpp"
@@ -125,6 +127,32 @@ void answer_topics(caf::event_based_actor* self, const caf::actor& directory,
           });
 }
 
+json::object cluster_json(const cluster::node_records& records, const std::string& topic) {
+  json::array members;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    members.push_back(json::object{{"node", records[i].node},
+                                   {"incarnation", records[i].incarnation},
+                                   {"self", i == 0}});
+    names.push_back(records[i].node);
+  }
+  json::object out{{"self", records.empty() ? "" : records.front().node}, {"members", members}};
+  if (!topic.empty()) out["owner"] = cluster::owner_of(topic, names).value_or("");
+  return out;
+}
+
+void answer_cluster(caf::event_based_actor* self, const caf::actor& agent, const std::string& topic,
+                    const net::http_responder& respond) {
+  self->request(agent, actor_timeout, cluster::members_atom::value)
+      .then(
+          [respond, topic](cluster::node_records& records) {
+            respond(http_response::json(200, json::serialize(cluster_json(records, topic))));
+          },
+          [respond](caf::error&) {
+            respond(json_error(503, "unavailable", "the cluster agent did not answer"));
+          });
+}
+
 void answer_presence(caf::event_based_actor* self, const caf::actor& directory,
                      const std::string& topic, const net::http_responder& respond) {
   self->request(directory, actor_timeout, actors::presence_atom::value, topic)
@@ -165,10 +193,11 @@ http_api::http_api(caf::actor_system& system, std::shared_ptr<const actors::runt
 void http_api::release() {
   directory_ = nullptr;
   store_ = nullptr;
+  cluster_ = nullptr;
 }
 
 bool http_api::handle(const http_request& req, net::http_responder& respond) {
-  enum class endpoint { broadcast, disconnect, topics, presence, history };
+  enum class endpoint { broadcast, disconnect, topics, presence, history, cluster };
   endpoint which;
   std::string topic;
   const std::string& path = req.path;
@@ -178,6 +207,8 @@ bool http_api::handle(const http_request& req, net::http_responder& respond) {
     which = endpoint::disconnect;
   } else if (path == "/api/topics") {
     which = endpoint::topics;
+  } else if (path == "/api/cluster") {
+    which = endpoint::cluster;
   } else if (path.starts_with(topics_prefix) && path.ends_with("/presence") &&
              path.size() > topics_prefix.size() + 9) {
     which = endpoint::presence;
@@ -220,6 +251,7 @@ bool http_api::handle(const http_request& req, net::http_responder& respond) {
     case endpoint::topics: topics(respond); break;
     case endpoint::presence: presence(topic, respond); break;
     case endpoint::history: history(req, topic, respond); break;
+    case endpoint::cluster: cluster(req, respond); break;
   }
   return true;
 }
@@ -259,6 +291,17 @@ void http_api::topics(net::http_responder& respond) {
 
 void http_api::presence(const std::string& topic, net::http_responder& respond) {
   system_.spawn(answer_presence, directory_, topic, respond);
+}
+
+void http_api::cluster(const http_request& req, net::http_responder& respond) {
+  auto topic = req.query.find("topic");
+  std::string wanted = topic == req.query.end() ? "" : topic->second;
+  if (!cluster_) {  // one node: itself
+    respond(http_response::json(
+        200, json::serialize(cluster_json({{"local", 0, caf::actor{}}}, wanted))));
+    return;
+  }
+  system_.spawn(answer_cluster, cluster_, wanted, respond);
 }
 
 void http_api::history(const http_request& req, const std::string& topic,

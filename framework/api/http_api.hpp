@@ -8,6 +8,8 @@
 //   GET  /api/topics                             -> {"topics": [{"topic", "members"}]}
 //   GET  /api/topics/{topic}/presence            -> {"topic", "presences"}
 //   GET  /api/topics/{topic}/history?since=&limit=  (see docs/durability.md)
+//   GET  /api/cluster?topic=                     -> {"self", "members": [{"node",
+//                                                  "incarnation", "self"}], "owner"}
 //
 // Errors are JSON {"error": code, "message": text}. Answers that need an actor
 // come from a short-lived actor, so no I/O thread ever blocks.
@@ -38,6 +40,9 @@ class http_api {
   /// endpoints above; false leaves it to the application's routes.
   bool handle(const http_request& req, net::http_responder& respond);
 
+  /// The node agent, when the server is part of a cluster.
+  void attach_cluster(caf::actor agent) { cluster_ = std::move(agent); }
+
   /// Drops the actor handles (at stop; sessions may outlive the actor system).
   void release();
 
@@ -47,11 +52,13 @@ class http_api {
   void topics(net::http_responder& respond);
   void presence(const std::string& topic, net::http_responder& respond);
   void history(const http_request& req, const std::string& topic, net::http_responder& respond);
+  void cluster(const http_request& req, net::http_responder& respond);
 
   caf::actor_system& system_;
   std::shared_ptr<const actors::runtime> runtime_;
   caf::actor directory_;
   caf::actor store_;
+  caf::actor cluster_;  // null: a node of its own
   std::shared_ptr<actors::connection_tracker> tracker_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "roomcast/backpressure.hpp"
 #include "roomcast/channel.hpp"
+#include "roomcast/cluster.hpp"
 #include "roomcast/durability.hpp"
 #include "roomcast/http.hpp"
 #include "roomcast/raw.hpp"
@@ -97,6 +98,9 @@ struct server_options {
   std::vector<std::string> api_keys;
   /// wss:// on this port (docs/security.md). Off while tls.cert_file is empty.
   tls_options tls;
+  /// Membership of a cluster of nodes (docs/cluster.md). Off while port is 0 and
+  /// there are no peers.
+  cluster_options cluster;
 };
 
 /// Decision of the socket-level connect handler.
@@ -215,6 +219,15 @@ class server {
                                      std::size_t limit = 100) const;
   /// False while the store cannot write (disk full, locked, corrupt file).
   [[nodiscard]] bool storage_healthy() const;
+
+  // -- cluster (blocking; not from a channel callback) --------------------------
+
+  /// The live members, this node first; without a cluster, one member "local".
+  [[nodiscard]] std::vector<cluster_member> cluster_members() const;
+  /// This node's advertised "host:port"; empty without a cluster.
+  [[nodiscard]] std::string cluster_node() const;
+  /// The member that owns `topic` by rendezvous hashing over the live members.
+  [[nodiscard]] std::string owner_of(std::string_view topic) const;
 
   /// The counters of every drop, close and refusal so far.
   [[nodiscard]] server_stats stats() const;

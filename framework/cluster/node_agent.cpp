@@ -1,0 +1,146 @@
+#include "cluster/node_agent.hpp"
+
+#include "util/log.hpp"
+
+#include <caf/io/all.hpp>
+
+#include <optional>
+#include <random>
+
+namespace roomcast::cluster {
+
+namespace {
+
+constexpr auto connect_timeout = std::chrono::seconds(3);
+
+/// "host:port" -> host, port; nullopt when it is not that.
+std::optional<std::pair<std::string, std::uint16_t>> split(const std::string& node) {
+  auto colon = node.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  unsigned long port = 0;
+  try {
+    port = std::stoul(node.substr(colon + 1));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (port == 0 || port > 65535) return std::nullopt;
+  auto host = node.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return std::make_pair(host, static_cast<std::uint16_t>(port));
+}
+
+}  // namespace
+
+void register_cluster_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<node_record>("roomcast.node_record");
+  cfg.add_message_type<node_records>("roomcast.node_records");
+}
+
+std::uint64_t new_incarnation() {
+  auto ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  std::random_device random;
+  return (ns & ~0xffffULL) | (random() & 0xffffU);
+}
+
+node_agent::node_agent(caf::actor_config& cfg, agent_settings settings)
+    : caf::event_based_actor(cfg), settings_(std::move(settings)) {
+  set_down_handler([this](caf::down_msg& msg) { on_down(msg); });
+}
+
+caf::behavior node_agent::make_behavior() {
+  return {
+      // The server published us and knows our name now: start seeding.
+      [this](start_atom, std::string& self_node) {
+        settings_.self_node = std::move(self_node);
+        send(this, seed_atom::value);
+      },
+      // Another node introduces itself over its direct connection to us.
+      [this](hello_atom, node_record& r) -> node_records {
+        if (add(r))
+          for (auto& [name, m] : members_)
+            if (name != r.node) send(m.agent, member_atom::value, r);
+        return records();
+      },
+      // A member tells us of a node that joined it: introduce ourselves.
+      [this](member_atom, node_record& r) { learn({r}); },
+      [this](members_atom) -> node_records { return records(); },
+      [this](seed_atom) {
+        for (const auto& seed : settings_.seeds)
+          if (seed != settings_.self_node && !members_.count(seed)) connect_to(seed);
+        delayed_send(this, settings_.seed_retry, seed_atom::value);
+      },
+  };
+}
+
+node_records node_agent::records() {
+  node_records out{{settings_.self_node, settings_.incarnation, caf::actor_cast<caf::actor>(this)}};
+  for (const auto& [name, m] : members_) out.push_back(m);
+  return out;
+}
+
+bool node_agent::add(const node_record& r) {
+  if (r.node == settings_.self_node || !r.agent) return false;
+  auto it = members_.find(r.node);
+  if (it != members_.end()) {
+    if (r.incarnation <= it->second.incarnation) return false;  // known, or an older start
+    demonitor(it->second.agent);
+    log::info("cluster", "node restarted", {{"node", r.node}});
+  }
+  members_[r.node] = r;
+  monitor(r.agent);
+  log::info("cluster", "node joined",
+            {{"node", r.node}, {"members", std::to_string(members_.size() + 1)}});
+  return true;
+}
+
+void node_agent::learn(const node_records& others) {
+  for (const auto& r : others) {
+    if (r.node == settings_.self_node) continue;
+    auto it = members_.find(r.node);
+    if (it == members_.end() || it->second.incarnation < r.incarnation) connect_to(r.node);
+  }
+}
+
+void node_agent::connect_to(const std::string& node) {
+  auto where = split(node);
+  if (!where || !connecting_.insert(node).second) return;
+  // The middleman connects without blocking this actor; the handle it returns
+  // reaches the peer directly (not through whoever named it).
+  auto mm = system().middleman().actor_handle();
+  request(mm, connect_timeout, caf::connect_atom::value, where->first, where->second)
+      .then(
+          [this, node](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+            auto agent = caf::actor_cast<caf::actor>(ptr);
+            if (!agent) {
+              connecting_.erase(node);
+              return;
+            }
+            node_record me{settings_.self_node, settings_.incarnation, caf::actor_cast<caf::actor>(this)};
+            request(agent, connect_timeout, hello_atom::value, me)
+                .then(
+                    [this, node, agent](node_records& theirs) {
+                      connecting_.erase(node);
+                      if (theirs.empty()) return;
+                      theirs.front().agent = agent;
+                      add(theirs.front());
+                      learn(theirs);
+                    },
+                    [this, node](caf::error&) { connecting_.erase(node); });
+          },
+          [this, node](caf::error&) { connecting_.erase(node); });  // down: retried with the seeds
+}
+
+void node_agent::on_down(const caf::down_msg& msg) {
+  for (auto it = members_.begin(); it != members_.end(); ++it)
+    if (it->second.agent.address() == msg.source) {
+      log::warn("cluster", "node left",
+                {{"node", it->first}, {"reason", to_string(msg.reason)},
+                 {"members", std::to_string(members_.size())}});
+      members_.erase(it);
+      return;
+    }
+}
+
+}  // namespace roomcast::cluster

@@ -1,0 +1,47 @@
+#pragma once
+// The node agent: one per node, published on the cluster port. It keeps the
+// membership: it introduces itself to every node it learns of (seeds first, then
+// the members they name), over a direct connection, and monitors each; a peer
+// whose agent goes down (process died, or silent past CAF's connection timeout)
+// leaves the membership.
+
+#include "cluster/cluster_messages.hpp"
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace roomcast::cluster {
+
+struct agent_settings {
+  std::string self_node;          ///< advertised "host:port" (set by start_atom once the port is bound)
+  std::uint64_t incarnation = 0;
+  std::vector<std::string> seeds;  ///< "host:port"
+  std::chrono::milliseconds seed_retry{1'000};
+};
+
+class node_agent : public caf::event_based_actor {
+ public:
+  node_agent(caf::actor_config& cfg, agent_settings settings);
+
+  caf::behavior make_behavior() override;
+
+ private:
+  [[nodiscard]] node_records records();  // self first
+  /// Adds or replaces (a later incarnation) a member; true when it is new.
+  bool add(const node_record& r);
+  void connect_to(const std::string& node);
+  void learn(const node_records& others);
+  void on_down(const caf::down_msg& msg);
+
+  agent_settings settings_;
+  std::map<std::string, node_record> members_;  // by node name, self excluded
+  std::set<std::string> connecting_;             // introductions in flight
+};
+
+/// A fresh incarnation: nanoseconds since the epoch, low bits randomised.
+std::uint64_t new_incarnation();
+
+}  // namespace roomcast::cluster

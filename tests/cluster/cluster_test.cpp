@@ -1,0 +1,198 @@
+// A cluster of real processes (build/bin/roomcast) on loopback: membership from
+// one seed, owners agreed on every node, a killed node leaving within 3 s and
+// rejoining as a new incarnation, a hung node leaving and coming back, a
+// graceful leave. Every wait is bounded and polls the nodes' GET /api/cluster.
+#include "integration/child_process.hpp"
+#include "integration/test_server.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+
+namespace roomcast::testing {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+constexpr const char* api_key = "cluster-test-key";
+
+/// A free loopback port (bound and released: good enough on a test machine).
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+struct node {
+  std::unique_ptr<child_process> proc;
+  std::uint16_t http_port = 0;
+  std::string name;  // "127.0.0.1:CLUSTER_PORT"
+
+  /// GET /api/cluster (with ?topic=), parsed; null when the node does not answer.
+  [[nodiscard]] json::value cluster(const std::string& topic = "") const {
+    auto res = http_get(http_port, "/api/cluster" + (topic.empty() ? "" : "?topic=" + topic),
+                        std::string("Authorization: Bearer ") + api_key + "\r\n");
+    if (res.status != 200) return nullptr;
+    return json::parse(res.body);
+  }
+
+  [[nodiscard]] std::set<std::string> members() const {
+    std::set<std::string> out;
+    auto c = cluster();
+    if (c.is_object())
+      for (const auto& m : c.at("members").as_array()) out.insert(std::string(m.at("node").as_string()));
+    return out;
+  }
+
+  [[nodiscard]] std::uint64_t incarnation_of(const std::string& who) const {
+    auto view = cluster();  // kept alive: the loop walks into it
+    for (const auto& m : view.at("members").as_array())
+      if (m.at("node").as_string() == who) return m.at("incarnation").to_number<std::uint64_t>();
+    return 0;
+  }
+};
+
+node start_node(const std::vector<std::string>& peers, std::uint16_t cluster_port = 0) {
+  std::vector<std::string> args{"--host", "127.0.0.1", "--port", "0", "--cluster-port",
+                                std::to_string(cluster_port), "--api-key", api_key,
+                                "--log-level", "warn", "--data-dir", "/tmp"};
+  std::string list;
+  for (const auto& p : peers) list += (list.empty() ? "" : ",") + p;
+  if (!list.empty()) args.insert(args.end(), {"--peers", list});
+  node n;
+  n.proc = spawn_server(args);
+  n.http_port = listening_port(*n.proc);
+  auto line = n.proc->read_line(5s);
+  const std::string prefix = "cluster node ";
+  EXPECT_TRUE(line.starts_with(prefix)) << line << n.proc->drain_stderr();
+  n.name = line.substr(prefix.size());
+  return n;
+}
+
+/// Polls until `done` holds, at most `limit`; returns how long it took (or nullopt).
+std::optional<std::chrono::milliseconds> within(std::chrono::milliseconds limit,
+                                                const std::function<bool()>& done) {
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < limit) {
+    if (done()) return std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    std::this_thread::sleep_for(20ms);
+  }
+  return std::nullopt;
+}
+
+std::set<std::string> names(std::initializer_list<const node*> nodes) {
+  std::set<std::string> out;
+  for (const auto* n : nodes) out.insert(n->name);
+  return out;
+}
+
+struct three_nodes : ::testing::Test {
+  node a, b, c;
+  void SetUp() override {
+    a = start_node({});
+    b = start_node({a.name});
+    c = start_node({a.name});  // C learns of B from A
+    auto all = names({&a, &b, &c});
+    for (const node* n : {&a, &b, &c})
+      ASSERT_TRUE(within(5s, [&] { return n->members() == all; }))
+          << n->name << " sees " << json::serialize(n->cluster());
+  }
+};
+
+TEST_F(three_nodes, EveryNodeKnowsEveryNodeAndItself) {
+  for (const node* n : {&a, &b, &c}) {
+    auto view = n->cluster();
+    EXPECT_EQ(view.at("self").as_string(), n->name);
+    EXPECT_EQ(view.at("members").as_array().size(), 3u);
+  }
+  EXPECT_EQ(a.incarnation_of(b.name), c.incarnation_of(b.name));
+}
+
+TEST_F(three_nodes, OwnersAgreeOnEveryNode) {
+  std::set<std::string> owners;
+  for (int i = 0; i < 30; ++i) {
+    auto topic = "room:" + std::to_string(i);
+    auto owner = std::string(a.cluster(topic).at("owner").as_string());
+    EXPECT_EQ(b.cluster(topic).at("owner").as_string(), owner) << topic;
+    EXPECT_EQ(c.cluster(topic).at("owner").as_string(), owner) << topic;
+    owners.insert(owner);
+  }
+  EXPECT_EQ(owners, names({&a, &b, &c}));  // 30 topics land on all three
+}
+
+TEST_F(three_nodes, AKilledNodeLeavesWithinThreeSeconds) {
+  ASSERT_EQ(::kill(b.proc->pid, SIGKILL), 0);
+  auto rest = names({&a, &c});
+  auto took_a = within(3s, [&] { return a.members() == rest; });
+  auto took_c = within(3s, [&] { return c.members() == rest; });
+  ASSERT_TRUE(took_a && took_c) << json::serialize(a.cluster()) << json::serialize(c.cluster());
+  // Ownership follows: B's topics now belong to A or C, the same on both.
+  for (int i = 0; i < 10; ++i) {
+    auto topic = "room:" + std::to_string(i);
+    EXPECT_NE(a.cluster(topic).at("owner").as_string(), b.name);
+    EXPECT_EQ(a.cluster(topic).at("owner"), c.cluster(topic).at("owner"));
+  }
+}
+
+TEST_F(three_nodes, AGracefulStopLeavesAtOnce) {
+  ASSERT_EQ(::kill(c.proc->pid, SIGTERM), 0);
+  EXPECT_EQ(c.proc->wait_exit(10s), 0);
+  EXPECT_TRUE(within(3s, [&] { return a.members() == names({&a, &b}); }));
+  EXPECT_TRUE(within(3s, [&] { return b.members() == names({&a, &b}); }));
+}
+
+TEST(Cluster, ARestartedNodeRejoinsAsANewIncarnation) {
+  auto a = start_node({});
+  auto port = free_port();
+  auto b = start_node({a.name}, port);
+  ASSERT_TRUE(within(5s, [&] { return a.members() == names({&a, &b}); }));
+  auto first = a.incarnation_of(b.name);
+  ASSERT_EQ(::kill(b.proc->pid, SIGKILL), 0);
+  ASSERT_TRUE(within(3s, [&] { return a.members() == names({&a}); }));
+  b.proc->wait_exit(5s);
+  auto again = start_node({a.name}, port);
+  EXPECT_EQ(again.name, b.name);
+  ASSERT_TRUE(within(5s, [&] { return a.members() == names({&a, &again}); }));
+  EXPECT_GT(a.incarnation_of(again.name), first);
+  EXPECT_TRUE(within(5s, [&] { return again.members() == names({&a, &again}); }));
+}
+
+TEST(Cluster, AHungNodeLeavesAndComesBack) {
+  auto a = start_node({});
+  auto b = start_node({a.name});
+  ASSERT_TRUE(within(5s, [&] { return a.members() == names({&a, &b}); }));
+  ASSERT_EQ(::kill(b.proc->pid, SIGSTOP), 0);
+  // Heartbeat 0.5 s + failure timeout 2.5 s: gone after about 3-4 s.
+  auto took = within(8s, [&] { return a.members() == names({&a}); });
+  ASSERT_EQ(::kill(b.proc->pid, SIGCONT), 0);
+  ASSERT_TRUE(took) << "a hung node stayed a member";
+  EXPECT_GE(*took, 1500ms) << "left before the failure timeout";
+  // Resumed, it finds its seed again.
+  EXPECT_TRUE(within(10s, [&] { return a.members() == names({&a, &b}); }));
+  EXPECT_TRUE(within(10s, [&] { return b.members() == names({&a, &b}); }));
+}
+
+TEST(Cluster, WithoutAClusterTheNodeIsItsOwnOwner) {
+  auto srv = start_test_server({});
+  EXPECT_EQ(srv->cluster_node(), "");
+  EXPECT_EQ(srv->owner_of("room:1"), "local");
+  ASSERT_EQ(srv->cluster_members().size(), 1u);
+}
+
+}  // namespace
+}  // namespace roomcast::testing
