@@ -341,6 +341,15 @@ void server::start() {
   }
   std::optional<auth::token_verifier> tokens;
   if (!t.algorithm.empty()) tokens.emplace(t);  // a bad algorithm or key file throws here
+  const auto& c = s.options.cluster;
+  if (c.enabled()) {
+    if (c.heartbeat.count() <= 0 || c.failure_timeout < 2 * c.heartbeat)
+      throw std::invalid_argument(
+          "cluster heartbeat must be > 0 and the failure timeout at least twice the heartbeat");
+    if (c.advertise.empty() && (c.host == "0.0.0.0" || c.host == "::"))
+      throw std::invalid_argument(
+          "a cluster port on a wildcard address needs cluster advertise (host:port others reach)");
+  }
   const auto& tls = s.options.tls;
   if (!tls.enabled() && (!tls.key_file.empty() || !tls.client_ca_file.empty() ||
                          tls.client_certs != client_cert_mode::none))
@@ -364,7 +373,6 @@ void server::start() {
                                                      : s.options.store.path;
   // Opened at once when durable topics are configured (a bad file shows at
   // start); otherwise on first use, by a channel that declares itself durable.
-  const auto& c = s.options.cluster;
   if (c.enabled()) {
     // CAF's remoting: the heartbeat and the connection timeout are what notice a
     // hung peer (CAF 0.17 has no node-down message; see CAF-NOTES).
@@ -408,9 +416,6 @@ void server::start() {
                                                  s.connections, s.registry, s.raw_routes,
                                                  s.routes, s.statics, s.on_connect, s.store,
                                                  std::move(tokens));
-    auto address = asio::ip::make_address(s.options.host);
-    s.listener = std::make_shared<net::listener>(
-        s.ioc, net::tcp::endpoint(address, s.options.port), s.gateway, s.registry, s.tls);
     if (c.enabled()) {
       s.cluster_agent = s.system->spawn<cluster::node_agent>(cluster::agent_settings{
           "", cluster::new_incarnation(), c.peers, c.seed_retry});
@@ -422,6 +427,10 @@ void server::start() {
       caf::anon_send(s.cluster_agent, cluster::start_atom::value, s.cluster_node);
       s.gateway->attach_cluster(s.cluster_agent);
     }
+    // Last: once it listens, everything it hands requests to exists.
+    auto address = asio::ip::make_address(s.options.host);
+    s.listener = std::make_shared<net::listener>(
+        s.ioc, net::tcp::endpoint(address, s.options.port), s.gateway, s.registry, s.tls);
   } catch (...) {
     // Nothing is listening: take the actor system down again and report.
     caf::anon_send(s.directory, actors::shutdown_atom::value);

@@ -70,16 +70,19 @@ join_result arena_room::join_as_player(const json::object& params, const roomcas
   const auto* token = params.if_contains("seat_token");
   if (!token->is_string()) return join_result::refuse("invalid_seat_token");
   claim_error why{};
-  auto seat = seats_->claim(room_, std::string(token->get_string()), clock::now(), &why);
+  bool resumed = false;
+  auto seat = seats_->claim(room_, std::string(token->get_string()), clock::now(), &why, &resumed);
   if (!seat) return join_result::refuse(reason_of(why));
   if (auto old = holders_.find(*seat); old != holders_.end())
     seat_of_member_.erase(old->second.member_id);  // a reconnect took the seat over
   holders_[*seat] = {who.id(), std::string(token->get_string())};
   seat_of_member_[who.id()] = *seat;
-  if (game_.players().count(*seat))
-    game_.set_connected(*seat, true);  // resumed within the grace: same place, same score
-  else
+  if (resumed && game_.players().count(*seat)) {
+    game_.set_connected(*seat, true);  // back within the grace: same place, same score
+  } else {
+    game_.remove_player(*seat);  // nobody's leftovers for a new player
     game_.add_player(*seat, name_of(params, *seat));
+  }
   broadcast("roster", roster());  // to the others; the joiner gets it in the reply
   return join_result::accept(json::object{{"seat", *seat},
                                           {"tick_ms", settings_.tick.count()},
@@ -124,7 +127,7 @@ void arena_room::tick() {
   }
   auto now = clock::now();
   if (!empty_since_) empty_since_ = now;
-  if (now - *empty_since_ >= settings_.empty_timeout) end_game();
+  if (now - *empty_since_ >= settings_.empty_timeout && seats_->end_if_unoccupied(room_)) end_game();
 }
 
 void arena_room::free_expired_seats() {
@@ -143,7 +146,6 @@ void arena_room::free_expired_seats() {
 void arena_room::end_game() {
   ended_ = true;
   if (ticker_) cancel_timer(*ticker_);
-  seats_->end(room_);
   broadcast("ended", json::object{{"reason", "no players"}});
 }
 

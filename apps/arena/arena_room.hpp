@@ -35,7 +35,8 @@ class arena_room final : public roomcast::channel {
                            const roomcast::member& from) override;
   void on_leave(const roomcast::member& who, roomcast::leave_reason why) override;
 
-  [[nodiscard]] bool keep_when_empty() const override { return !ended_; }
+  /// While it ticks: a room that never seated anyone (every join refused) stops at once.
+  [[nodiscard]] bool keep_when_empty() const override { return ticker_.has_value() && !ended_; }
   [[nodiscard]] std::optional<roomcast::overflow_policy> outbound_policy() const override {
     return roomcast::overflow_policy::drop_oldest;
   }

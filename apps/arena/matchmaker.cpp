@@ -38,11 +38,12 @@ void matchmaker::retire(room_seats& r, seat& s) {
 }
 
 std::size_t matchmaker::expire_locked(room_seats& r, clock::time_point now,
-                                      std::vector<std::size_t>* freed) {
+                                      std::vector<std::size_t>* freed, bool held_too) {
   std::size_t free_seats = 0;
   for (std::size_t i = 0; i < r.seats.size(); ++i) {
     auto& s = r.seats[i];
-    bool ran_out = (s.state == seat_state::reserved || s.state == seat_state::held) && now >= s.until;
+    bool ran_out = (s.state == seat_state::reserved || (held_too && s.state == seat_state::held)) &&
+                   now >= s.until;
     if (ran_out) {
       retire(r, s);
       if (freed) freed->push_back(i);
@@ -55,7 +56,7 @@ std::size_t matchmaker::expire_locked(room_seats& r, clock::time_point now,
 reservation matchmaker::reserve(clock::time_point now) {
   std::lock_guard lock(mutex_);
   for (auto& [number, open] : rooms_) {
-    if (expire_locked(open, now, nullptr) == 0) continue;
+    if (expire_locked(open, now, nullptr, false) == 0) continue;
     for (std::size_t i = 0; i < open.seats.size(); ++i)
       if (open.seats[i].state == seat_state::free) {
         open.seats[i] = seat{seat_state::reserved, new_token(), now + settings_.reservation_ttl};
@@ -70,7 +71,8 @@ reservation matchmaker::reserve(clock::time_point now) {
 }
 
 std::optional<std::size_t> matchmaker::claim(const std::string& room, const std::string& token,
-                                             clock::time_point now, claim_error* why) {
+                                             clock::time_point now, claim_error* why,
+                                             bool* resumed) {
   auto fail = [why](claim_error e) -> std::optional<std::size_t> {
     if (why) *why = e;
     return std::nullopt;
@@ -83,9 +85,11 @@ std::optional<std::size_t> matchmaker::claim(const std::string& room, const std:
     if (token.empty() || s.token != token) continue;
     bool waiting = s.state == seat_state::reserved || s.state == seat_state::held;
     if (waiting && now >= s.until) {
-      retire(*r, s);
+      // A held seat is the room's to free (it removes the player with it).
+      if (s.state == seat_state::reserved) retire(*r, s);
       return fail(claim_error::expired);
     }
+    if (resumed) *resumed = s.state != seat_state::reserved;
     s.state = seat_state::taken;
     return i;
   }
@@ -108,7 +112,7 @@ void matchmaker::release(const std::string& room, const std::string& token, cloc
 std::vector<std::size_t> matchmaker::expire(const std::string& room, clock::time_point now) {
   std::vector<std::size_t> freed;
   std::lock_guard lock(mutex_);
-  if (auto* r = find_locked(room)) expire_locked(*r, now, &freed);
+  if (auto* r = find_locked(room)) expire_locked(*r, now, &freed, true);
   return freed;
 }
 
@@ -119,6 +123,16 @@ bool matchmaker::occupied(const std::string& room) const {
   for (const auto& s : r->seats)
     if (s.state != seat_state::free) return true;
   return false;
+}
+
+bool matchmaker::end_if_unoccupied(const std::string& room) {
+  std::lock_guard lock(mutex_);
+  auto* r = find_locked(room);
+  if (!r) return true;
+  for (const auto& s : r->seats)
+    if (s.state != seat_state::free) return false;
+  if (auto number = room_number(room)) rooms_.erase(*number);
+  return true;
 }
 
 void matchmaker::end(const std::string& room) {

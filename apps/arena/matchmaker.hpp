@@ -46,12 +46,19 @@ class matchmaker {
   reservation reserve(clock::time_point now);
   /// A player joins with `token`: its seat, or why not. Taking a seat that is
   /// already taken (a reconnect the room has not noticed yet) succeeds.
+  /// `resumed`: the seat was taken or held before (the player comes back), not
+  /// just reserved (a new player).
   std::optional<std::size_t> claim(const std::string& room, const std::string& token,
-                                   clock::time_point now, claim_error* why = nullptr);
+                                   clock::time_point now, claim_error* why = nullptr,
+                                   bool* resumed = nullptr);
   /// The player holding `token` dropped: the seat is held until now + grace.
   void release(const std::string& room, const std::string& token, clock::time_point now);
   /// Frees reservations and held seats that ran out; returns the seats freed.
+  /// Only the room calls it for held seats: it owns their players.
   std::vector<std::size_t> expire(const std::string& room, clock::time_point now);
+  /// Ends the room if no seat is reserved, taken or held, in one step (so that
+  /// the lobby cannot seat someone in between); true when it ended.
+  bool end_if_unoccupied(const std::string& room);
   /// Whether any seat is reserved, taken or held.
   [[nodiscard]] bool occupied(const std::string& room) const;
   /// The room is over: no more seats in it, its tokens stop working.
@@ -80,7 +87,10 @@ class matchmaker {
   }
   /// Frees a seat that ran out, remembering its token.
   static void retire(room_seats& r, seat& s);
-  std::size_t expire_locked(room_seats& r, clock::time_point now, std::vector<std::size_t>* freed);
+  /// Frees the seats that ran out: reservations always, held seats only when
+  /// `held_too` (the room's own sweep, which removes their players).
+  std::size_t expire_locked(room_seats& r, clock::time_point now, std::vector<std::size_t>* freed,
+                            bool held_too);
   std::string new_token();
 
   const matchmaker_settings settings_;

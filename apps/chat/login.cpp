@@ -42,6 +42,7 @@ std::string read_secret(const std::string& path) {
 std::string load_or_create_secret(const std::string& data_dir) {
   std::filesystem::create_directories(data_dir);
   const std::string path = data_dir + "/chat-secret";
+  if (std::filesystem::exists(path)) return read_secret(path);
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for the secret");
   static constexpr char hex[] = "0123456789abcdef";
@@ -50,17 +51,23 @@ std::string load_or_create_secret(const std::string& data_dir) {
     secret += hex[b >> 4];
     secret += hex[b & 0xf];
   }
-  // O_EXCL: two servers starting at once agree on the first one's secret.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return read_secret(path);
-    throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
-  }
+  // Written to a temporary file, then linked into place: the secret file is
+  // either complete or absent, and of two servers starting at once the first
+  // link wins and the other reads it.
+  const std::string temp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create " + temp + ": " + std::strerror(errno));
   std::string line = secret + "\n";
-  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                 ::fsync(fd) == 0;
   ::close(fd);
-  if (!written) throw std::runtime_error("cannot write " + path);
-  return secret;
+  int linked = written ? ::link(temp.c_str(), path.c_str()) : -1;
+  int link_errno = errno;
+  ::unlink(temp.c_str());
+  if (!written) throw std::runtime_error("cannot write " + temp);
+  if (linked == 0) return secret;
+  if (link_errno == EEXIST) return read_secret(path);
+  throw std::runtime_error("cannot create " + path + ": " + std::strerror(link_errno));
 }
 
 http_response login(const roomcast::http_request& request, const std::string& secret,

@@ -13,10 +13,14 @@ namespace chat {
 
 class room_index {
  public:
-  /// Records `online` distinct users in `room`; rooms stay listed at 0.
+  /// Records `online` distinct users in `room`. A room nobody is in leaves the
+  /// list (so the list cannot grow without bound); "lobby" is always listed.
   void set_online(const std::string& room, std::size_t online) {
     std::lock_guard lock(mutex_);
-    online_[room] = online;
+    if (online == 0)
+      online_.erase(room);
+    else
+      online_[room] = online;
   }
 
   /// [{"name", "online"}], by name; "lobby" always first.

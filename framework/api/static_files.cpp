@@ -54,7 +54,14 @@ static_files::static_files(std::string url_prefix, const std::string& directory)
   std::error_code ec;
   if (!fs::is_directory(directory, ec))
     throw std::runtime_error("static files: '" + directory + "' is not a readable directory");
-  for (const auto& entry : fs::recursive_directory_iterator(directory)) {
+  for (auto it = fs::recursive_directory_iterator(directory); it != fs::recursive_directory_iterator();
+       ++it) {
+    const auto& entry = *it;
+    // Hidden files and folders (.git, .env, editor swap files) are never served.
+    if (entry.path().filename().string().starts_with(".")) {
+      if (entry.is_directory()) it.disable_recursion_pending();
+      continue;
+    }
     if (!entry.is_regular_file()) continue;
     std::ifstream in(entry.path(), std::ios::binary);
     if (!in) throw std::runtime_error("static files: cannot read " + entry.path().string());

@@ -11,7 +11,11 @@ namespace roomcast::cluster {
 
 namespace {
 
-constexpr auto connect_timeout = std::chrono::seconds(3);
+constexpr auto hello_timeout = std::chrono::seconds(3);
+// The middleman connects with a blocking connect() on its own thread: wait for
+// its answer (one attempt per node at a time) rather than queueing more behind it.
+constexpr auto connect_timeout = std::chrono::seconds(150);
+constexpr auto give_up_lost_after = std::chrono::minutes(5);
 
 /// "host:port" -> host, port; nullopt when it is not that.
 std::optional<std::pair<std::string, std::uint16_t>> split(const std::string& node) {
@@ -50,12 +54,19 @@ node_agent::node_agent(caf::actor_config& cfg, agent_settings settings)
 }
 
 caf::behavior node_agent::make_behavior() {
+  // Until the server tells us our name, nothing is answered: a peer's hello
+  // fails and is retried, rather than recording a member without a name.
   return {
-      // The server published us and knows our name now: start seeding.
       [this](start_atom, std::string& self_node) {
         settings_.self_node = std::move(self_node);
         send(this, seed_atom::value);
+        become(running());
       },
+  };
+}
+
+caf::behavior node_agent::running() {
+  return {
       // Another node introduces itself over its direct connection to us.
       [this](hello_atom, node_record& r) -> node_records {
         if (add(r))
@@ -69,6 +80,15 @@ caf::behavior node_agent::make_behavior() {
       [this](seed_atom) {
         for (const auto& seed : settings_.seeds)
           if (seed != settings_.self_node && !members_.count(seed)) connect_to(seed);
+        auto now = std::chrono::steady_clock::now();
+        for (auto it = lost_.begin(); it != lost_.end();) {
+          if (members_.count(it->first) || now - it->second > give_up_lost_after) {
+            it = lost_.erase(it);
+            continue;
+          }
+          connect_to(it->first);
+          ++it;
+        }
         delayed_send(this, settings_.seed_retry, seed_atom::value);
       },
   };
@@ -118,7 +138,7 @@ void node_agent::connect_to(const std::string& node) {
               return;
             }
             node_record me{settings_.self_node, settings_.incarnation, caf::actor_cast<caf::actor>(this)};
-            request(agent, connect_timeout, hello_atom::value, me)
+            request(agent, hello_timeout, hello_atom::value, me)
                 .then(
                     [this, node, agent](node_records& theirs) {
                       connecting_.erase(node);
@@ -138,6 +158,7 @@ void node_agent::on_down(const caf::down_msg& msg) {
       log::warn("cluster", "node left",
                 {{"node", it->first}, {"reason", to_string(msg.reason)},
                  {"members", std::to_string(members_.size())}});
+      lost_[it->first] = std::chrono::steady_clock::now();
       members_.erase(it);
       return;
     }

@@ -29,6 +29,8 @@ class node_agent : public caf::event_based_actor {
   caf::behavior make_behavior() override;
 
  private:
+  /// Everything but start: only once the agent knows its own name.
+  caf::behavior running();
   [[nodiscard]] node_records records();  // self first
   /// Adds or replaces (a later incarnation) a member; true when it is new.
   bool add(const node_record& r);
@@ -39,6 +41,9 @@ class node_agent : public caf::event_based_actor {
   agent_settings settings_;
   std::map<std::string, node_record> members_;  // by node name, self excluded
   std::set<std::string> connecting_;             // introductions in flight
+  /// Members whose link went down, retried with the seeds for a while: a link
+  /// that failed between two live nodes heals, a dead node is given up.
+  std::map<std::string, std::chrono::steady_clock::time_point> lost_;
 };
 
 /// A fresh incarnation: nanoseconds since the epoch, low bits randomised.

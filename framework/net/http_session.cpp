@@ -8,9 +8,11 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <memory>
 #include <optional>
 
 namespace roomcast::net {
@@ -22,6 +24,18 @@ std::string to_lower(std::string_view s) {
   for (auto& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
+}
+
+/// The certificate's subject in RFC 2253 form ("CN=alice,O=Example"), with the
+/// special characters of values escaped, so that no value can pose as another
+/// attribute.
+std::string rfc2253_subject(X509* cert) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), BIO_free);
+  if (!out || X509_NAME_print_ex(out.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0)
+    return {};
+  char* data = nullptr;
+  long size = BIO_get_mem_data(out.get(), &data);
+  return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : std::string();
 }
 
 /// The request/response loop, shared by plain and TLS connections (CRTP, as in
@@ -188,11 +202,8 @@ class tls_http_session : public http_session_base<tls_http_session>,
   void describe_transport(http_request& out) {
     out.tls = true;
     if (X509* cert = SSL_get_peer_certificate(stream_.native_handle())) {
-      if (SSL_get_verify_result(stream_.native_handle()) == X509_V_OK) {
-        char name[512];
-        X509_NAME_oneline(X509_get_subject_name(cert), name, sizeof name);
-        out.client_cert_subject = name;
-      }
+      if (SSL_get_verify_result(stream_.native_handle()) == X509_V_OK)
+        out.client_cert_subject = rfc2253_subject(cert);
       X509_free(cert);
     }
   }

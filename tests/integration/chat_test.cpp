@@ -190,6 +190,11 @@ TEST(Chat, PresenceIsKeyedByUserAndRoomsCountUsers) {
   while (online_in(chat.rooms(), "p") != 1 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(online_in(chat.rooms(), "p"), 1);
+  alice->close();
+  deadline = std::chrono::steady_clock::now() + wait_limit;
+  while (online_in(chat.rooms(), "p") != -1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(online_in(chat.rooms(), "p"), -1);  // empty rooms leave the list
 }
 
 TEST(Chat, ALateJoinerGetsTheHistoryInOrder) {

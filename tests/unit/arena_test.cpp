@@ -88,6 +88,40 @@ TEST(Matchmaker, ADroppedPlayerKeepsTheSeatForTheGrace) {
   EXPECT_EQ(why, claim_error::expired);  // the seat is free again; the token says why it failed
 }
 
+TEST(Matchmaker, HeldSeatsAreFreedByTheirRoomOnly) {
+  matchmaker m(small_rooms());
+  auto t = clock::now();
+  auto r = m.reserve(t);
+  bool resumed = true;
+  ASSERT_TRUE(m.claim(r.room, r.token, t, nullptr, &resumed));
+  EXPECT_FALSE(resumed);  // a new player
+  m.release(r.room, r.token, t);
+  // The lobby does not free a held seat (the room still shows its player) ...
+  for (int i = 0; i < 2; ++i) EXPECT_NE(m.reserve(t + 1h).seat, r.seat);
+  claim_error why{};
+  EXPECT_FALSE(m.claim(r.room, r.token, t + 1h, &why));
+  EXPECT_EQ(why, claim_error::expired);
+  // ... the room's own sweep does, and then the seat is free for others.
+  EXPECT_EQ(m.expire(r.room, t + 1h), std::vector<std::size_t>{r.seat});
+  EXPECT_EQ(m.reserve(t + 1h).seat, r.seat);
+  // Coming back within the grace is a resume.
+  auto other = m.reserve(t);
+  ASSERT_TRUE(m.claim(other.room, other.token, t));
+  m.release(other.room, other.token, t);
+  ASSERT_TRUE(m.claim(other.room, other.token, t + 1s, nullptr, &resumed));
+  EXPECT_TRUE(resumed);
+}
+
+TEST(Matchmaker, EndIfUnoccupiedIsOneStep) {
+  matchmaker m(small_rooms());
+  auto t = clock::now();
+  auto r = m.reserve(t);
+  EXPECT_FALSE(m.end_if_unoccupied(r.room));  // a reservation holds it
+  m.expire(r.room, t + 15s);
+  EXPECT_TRUE(m.end_if_unoccupied(r.room));
+  EXPECT_FALSE(m.exists(r.room));
+}
+
 TEST(Matchmaker, EndedRoomsTakeNoMoreSeats) {
   matchmaker m(small_rooms());
   auto t = clock::now();

@@ -59,6 +59,17 @@ TEST(StaticFiles, UnknownPathsMethodsAndEscapesAreNotServed) {
   std::filesystem::remove(s.dir.file("../outside.txt"));
 }
 
+TEST(StaticFiles, HiddenFilesAreNotServed) {
+  site s;
+  std::ofstream(s.dir.file(".env")) << "SECRET=1";
+  std::filesystem::create_directories(s.dir.file(".git"));
+  std::ofstream(s.dir.file(".git/config")) << "[core]";
+  static_files files("/", s.dir.path());
+  EXPECT_EQ(files.size(), 3u);
+  EXPECT_FALSE(files.serve(get("/.env")));
+  EXPECT_FALSE(files.serve(get("/.git/config")));
+}
+
 TEST(StaticFiles, PrefixIsRespected) {
   site s;
   static_files files("/ui", s.dir.path());

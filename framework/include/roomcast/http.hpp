@@ -19,7 +19,7 @@ struct http_request {
   std::string body;
   std::string remote_address;
   bool tls = false;  ///< arrived over TLS
-  /// The verified client certificate's subject ("/CN=alice/O=..."), when the
+  /// The verified client certificate's subject in RFC 2253 form ("CN=alice,O=Example"), when the
   /// server asks for client certificates and one was sent.
   std::string client_cert_subject;
 };
