@@ -418,7 +418,7 @@ void server::start() {
                                                  std::move(tokens));
     if (c.enabled()) {
       s.cluster_agent = s.system->spawn<cluster::node_agent>(cluster::agent_settings{
-          "", cluster::new_incarnation(), c.peers, c.seed_retry});
+          "", cluster::new_incarnation(), c.peers, c.seed_retry, s.counters});
       auto bound = s.system->middleman().publish(s.cluster_agent, c.port, c.host.c_str(), true);
       if (!bound)
         throw std::runtime_error("cannot open the cluster port " + c.host + ":" +

@@ -50,6 +50,7 @@ std::uint64_t new_incarnation() {
 
 node_agent::node_agent(caf::actor_config& cfg, agent_settings settings)
     : caf::event_based_actor(cfg), settings_(std::move(settings)) {
+  if (!settings_.counters) settings_.counters = std::make_shared<util::counters>();
   set_down_handler([this](caf::down_msg& msg) { on_down(msg); });
 }
 
@@ -108,7 +109,9 @@ bool node_agent::add(const node_record& r) {
     demonitor(it->second.agent);
     log::info("cluster", "node restarted", {{"node", r.node}});
   }
+  util::counters::bump(settings_.counters->cluster_joins);
   members_[r.node] = r;
+  settings_.counters->cluster_members.store(members_.size() + 1, std::memory_order_relaxed);
   monitor(r.agent);
   log::info("cluster", "node joined",
             {{"node", r.node}, {"members", std::to_string(members_.size() + 1)}});
@@ -160,6 +163,8 @@ void node_agent::on_down(const caf::down_msg& msg) {
                  {"members", std::to_string(members_.size())}});
       lost_[it->first] = std::chrono::steady_clock::now();
       members_.erase(it);
+      util::counters::bump(settings_.counters->cluster_leaves);
+      settings_.counters->cluster_members.store(members_.size() + 1, std::memory_order_relaxed);
       return;
     }
 }

@@ -6,9 +6,11 @@
 // leaves the membership.
 
 #include "cluster/cluster_messages.hpp"
+#include "util/counters.hpp"
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@ struct agent_settings {
   std::uint64_t incarnation = 0;
   std::vector<std::string> seeds;  ///< "host:port"
   std::chrono::milliseconds seed_retry{1'000};
+  std::shared_ptr<util::counters> counters;  ///< members, joins and leaves for /metrics
 };
 
 class node_agent : public caf::event_based_actor {

@@ -65,6 +65,12 @@ std::string render(const util::counters& c, std::size_t open_sockets,
           store.failed_messages);
   e.histogram("roomcast_durable_commit_seconds", "One group commit, BEGIN to COMMIT.",
               store.commit_latency);
+  e.family("roomcast_cluster_members", "gauge", "Live cluster members, this node included (1 without a cluster).");
+  e.sample("roomcast_cluster_members", c.cluster_members.load(std::memory_order_relaxed));
+  counter(e, "roomcast_cluster_joins_total", "Nodes that joined this node's membership (restarts included).",
+          c.cluster_joins);
+  counter(e, "roomcast_cluster_leaves_total", "Members that left: stopped, died or silent past the failure timeout.",
+          c.cluster_leaves);
   e.family("roomcast_ready", "gauge", "1 while accepting connections with healthy storage.");
   e.sample("roomcast_ready", static_cast<std::uint64_t>(accepting && store.healthy.load() ? 1 : 0));
   return e.text();

@@ -61,6 +61,10 @@ struct counters {
   std::atomic<std::uint64_t> deliveries{0};  ///< broadcast frames bound for a member's socket
   std::atomic<std::uint64_t> room_mailbox_high_water{0};
   std::atomic<std::uint64_t> connection_mailbox_high_water{0};
+  // Cluster (docs/cluster.md): live members including this node, and changes.
+  std::atomic<std::uint64_t> cluster_members{1};  ///< a gauge
+  std::atomic<std::uint64_t> cluster_joins{0};
+  std::atomic<std::uint64_t> cluster_leaves{0};
   /// A broadcast batch, from the room's first broadcast in it to a member's socket queue.
   metrics::histogram fanout_latency;
 

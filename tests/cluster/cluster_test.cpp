@@ -123,6 +123,18 @@ TEST_F(three_nodes, EveryNodeKnowsEveryNodeAndItself) {
   EXPECT_EQ(a.incarnation_of(b.name), c.incarnation_of(b.name));
 }
 
+TEST_F(three_nodes, MetricsCountTheMembers) {
+  auto scrape = http_get(a.http_port, "/metrics");
+  EXPECT_NE(scrape.body.find("roomcast_cluster_members 3"), std::string::npos) << scrape.body;
+  EXPECT_NE(scrape.body.find("roomcast_cluster_joins_total 2"), std::string::npos);
+  ASSERT_EQ(::kill(c.proc->pid, SIGKILL), 0);
+  EXPECT_TRUE(within(3s, [&] {
+    return http_get(a.http_port, "/metrics").body.find("roomcast_cluster_members 2") != std::string::npos;
+  }));
+  EXPECT_NE(http_get(a.http_port, "/metrics").body.find("roomcast_cluster_leaves_total 1"),
+            std::string::npos);
+}
+
 TEST_F(three_nodes, OwnersAgreeOnEveryNode) {
   std::set<std::string> owners;
   for (int i = 0; i < 30; ++i) {
