@@ -25,9 +25,11 @@
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <future>
 #include <map>
 #include <optional>
@@ -346,6 +348,12 @@ void server::start() {
     if (c.heartbeat.count() <= 0 || c.failure_timeout < 2 * c.heartbeat)
       throw std::invalid_argument(
           "cluster heartbeat must be > 0 and the failure timeout at least twice the heartbeat");
+    if (c.tls() && (c.tls_cert.empty() || c.tls_key.empty() || c.tls_ca.empty()))
+      throw std::invalid_argument(
+          "cluster TLS needs a certificate, its key and the CA together (anonymous TLS is refused)");
+    for (const auto* file : {&c.tls_cert, &c.tls_key, &c.tls_ca})
+      if (!file->empty() && !std::ifstream(*file))
+        throw std::invalid_argument("cluster TLS: cannot read " + *file);
     if (c.advertise.empty() && (c.host == "0.0.0.0" || c.host == "::"))
       throw std::invalid_argument(
           "a cluster port on a wildcard address needs cluster advertise (host:port others reach)");
@@ -377,10 +385,21 @@ void server::start() {
     // CAF's remoting: the heartbeat and the connection timeout are what notice a
     // hung peer (CAF 0.17 has no node-down message; see CAF-NOTES).
     s.actor_config.load<caf::io::middleman>();
-    s.actor_config.set("middleman.heartbeat-interval",
-                       std::chrono::duration_cast<caf::timespan>(c.heartbeat));
-    s.actor_config.set("middleman.connection-timeout",
-                       std::chrono::duration_cast<caf::timespan>(c.failure_timeout));
+    if (!c.tls()) {
+      // Plain transport: CAF's own heartbeat closes a silent link too. Over its
+      // OpenSSL transport CAF does not count the heartbeats and would close
+      // healthy links, so there the agents' pings alone decide.
+      s.actor_config.set("middleman.heartbeat-interval",
+                         std::chrono::duration_cast<caf::timespan>(c.heartbeat));
+      s.actor_config.set("middleman.connection-timeout",
+                         std::chrono::duration_cast<caf::timespan>(c.failure_timeout));
+    }
+    if (c.tls()) {
+      s.actor_config.load<caf::openssl::manager>();
+      s.actor_config.openssl_certificate = c.tls_cert;
+      s.actor_config.openssl_key = c.tls_key;
+      s.actor_config.openssl_cafile = c.tls_ca;
+    }
     cluster::register_cluster_types(s.actor_config);
   }
   s.system.emplace(s.actor_config);
@@ -418,8 +437,10 @@ void server::start() {
                                                  std::move(tokens));
     if (c.enabled()) {
       s.cluster_agent = s.system->spawn<cluster::node_agent>(cluster::agent_settings{
-          "", cluster::new_incarnation(), c.peers, c.seed_retry, s.counters});
-      auto bound = s.system->middleman().publish(s.cluster_agent, c.port, c.host.c_str(), true);
+          "", cluster::new_incarnation(), c.peers, c.seed_retry, c.heartbeat, c.failure_timeout,
+          s.counters, c.tls()});
+      auto bound = c.tls() ? caf::openssl::publish(s.cluster_agent, c.port, c.host.c_str(), true)
+                           : s.system->middleman().publish(s.cluster_agent, c.port, c.host.c_str(), true);
       if (!bound)
         throw std::runtime_error("cannot open the cluster port " + c.host + ":" +
                                  std::to_string(c.port) + ": " + s.system->render(bound.error()));

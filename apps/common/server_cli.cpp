@@ -108,6 +108,11 @@ std::string config_text(const server_options& o, const std::string& log_level) {
         << "cluster-host = " << o.cluster.host << "\n";
     if (!o.cluster.advertise.empty()) out << "cluster-advertise = " << o.cluster.advertise << "\n";
     for (const auto& peer : o.cluster.peers) out << "peers = " << peer << "\n";
+    if (o.cluster.tls()) {
+      out << "cluster-tls-cert = " << o.cluster.tls_cert << "\n"
+          << "cluster-tls-key = " << o.cluster.tls_key << "\n"
+          << "cluster-tls-ca = " << o.cluster.tls_ca << "\n";
+    }
     out << "cluster-heartbeat-ms = " << o.cluster.heartbeat.count() << "\n"
         << "cluster-failure-timeout-ms = " << o.cluster.failure_timeout.count() << "\n";
   }
@@ -226,6 +231,11 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "heartbeat between nodes")
       ("cluster-failure-timeout-ms", po::value<long>(&failure_timeout_ms)->default_value(failure_timeout_ms),
        "a node silent this long leaves the membership (a dead one leaves at once)")
+      ("cluster-tls-cert", po::value<std::string>(&options.cluster.tls_cert),
+       "TLS between nodes: this node's certificate (PEM); with --cluster-tls-key and --cluster-tls-ca")
+      ("cluster-tls-key", po::value<std::string>(&options.cluster.tls_key), "its private key (PEM)")
+      ("cluster-tls-ca", po::value<std::string>(&options.cluster.tls_ca),
+       "the CA every node's certificate must chain to (PEM)")
       ("topic-rule", po::value<std::vector<std::string>>(&options.topic_rules)->composing(),
        "join authorization: 'room:*', 'user:{sub}' or 'admin:* role=admin' (repeatable; none: channels decide)")
       ("allowed-origin", po::value<std::vector<std::string>>(&options.allowed_origins)->composing(),

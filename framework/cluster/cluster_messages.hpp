@@ -31,6 +31,8 @@ using member_atom = caf::atom_constant<caf::atom("c_member")>;    // node -> nod
 using members_atom = caf::atom_constant<caf::atom("c_members")>;  // server -> agent: who is in?
 using seed_atom = caf::atom_constant<caf::atom("c_seed")>;        // agent -> itself: retry seeds
 using start_atom = caf::atom_constant<caf::atom("c_start")>;      // server -> agent: your name, go
+using ping_atom = caf::atom_constant<caf::atom("c_ping")>;        // agent -> agents: alive?
+using beat_atom = caf::atom_constant<caf::atom("c_beat")>;        // agent -> itself: ping round
 
 /// Registers the cross-node types with `cfg` (before the actor system starts).
 void register_cluster_types(caf::actor_system_config& cfg);

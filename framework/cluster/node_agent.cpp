@@ -3,6 +3,7 @@
 #include "util/log.hpp"
 
 #include <caf/io/all.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include <optional>
 #include <random>
@@ -61,6 +62,7 @@ caf::behavior node_agent::make_behavior() {
       [this](start_atom, std::string& self_node) {
         settings_.self_node = std::move(self_node);
         send(this, seed_atom::value);
+        send(this, beat_atom::value);
         become(running());
       },
   };
@@ -78,6 +80,11 @@ caf::behavior node_agent::running() {
       // A member tells us of a node that joined it: introduce ourselves.
       [this](member_atom, node_record& r) { learn({r}); },
       [this](members_atom) -> node_records { return records(); },
+      [](ping_atom) { return caf::unit; },  // alive
+      [this](beat_atom) {
+        ping_members();
+        delayed_send(this, settings_.heartbeat, beat_atom::value);
+      },
       [this](seed_atom) {
         for (const auto& seed : settings_.seeds)
           if (seed != settings_.self_node && !members_.count(seed)) connect_to(seed);
@@ -129,44 +136,65 @@ void node_agent::learn(const node_records& others) {
 void node_agent::connect_to(const std::string& node) {
   auto where = split(node);
   if (!where || !connecting_.insert(node).second) return;
+  // A failed introduction (the peer not up yet, or two nodes dialing each other
+  // at once) is retried with the seeds, so that the mesh always completes.
+  auto failed = [this, node] {
+    connecting_.erase(node);
+    lost_.try_emplace(node, std::chrono::steady_clock::now());
+  };
   // The middleman connects without blocking this actor; the handle it returns
-  // reaches the peer directly (not through whoever named it).
-  auto mm = system().middleman().actor_handle();
+  // reaches the peer directly (not through whoever named it). Both middleman
+  // actors speak the same interface; the OpenSSL one wraps the connection in
+  // TLS with the configured certificate, key and CA.
+  auto mm = settings_.tls ? system().openssl_manager().actor_handle()
+                          : system().middleman().actor_handle();
   request(mm, connect_timeout, caf::connect_atom::value, where->first, where->second)
       .then(
-          [this, node](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+          [this, node, failed](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                               const std::set<std::string>&) {
             auto agent = caf::actor_cast<caf::actor>(ptr);
-            if (!agent) {
-              connecting_.erase(node);
-              return;
-            }
+            if (!agent) return failed();
             node_record me{settings_.self_node, settings_.incarnation, caf::actor_cast<caf::actor>(this)};
             request(agent, hello_timeout, hello_atom::value, me)
                 .then(
-                    [this, node, agent](node_records& theirs) {
+                    [this, node, agent, failed](node_records& theirs) {
                       connecting_.erase(node);
-                      if (theirs.empty()) return;
+                      if (theirs.empty()) return failed();
                       theirs.front().agent = agent;
                       add(theirs.front());
                       learn(theirs);
                     },
-                    [this, node](caf::error&) { connecting_.erase(node); });
+                    [failed](caf::error&) { failed(); });
           },
-          [this, node](caf::error&) { connecting_.erase(node); });  // down: retried with the seeds
+          [failed](caf::error&) { failed(); });
 }
 
 void node_agent::on_down(const caf::down_msg& msg) {
-  for (auto it = members_.begin(); it != members_.end(); ++it)
-    if (it->second.agent.address() == msg.source) {
-      log::warn("cluster", "node left",
-                {{"node", it->first}, {"reason", to_string(msg.reason)},
-                 {"members", std::to_string(members_.size())}});
-      lost_[it->first] = std::chrono::steady_clock::now();
-      members_.erase(it);
-      util::counters::bump(settings_.counters->cluster_leaves);
-      settings_.counters->cluster_members.store(members_.size() + 1, std::memory_order_relaxed);
-      return;
-    }
+  for (const auto& [name, m] : members_)
+    if (m.agent.address() == msg.source) return drop(name, msg.source, to_string(msg.reason));
+}
+
+void node_agent::ping_members() {
+  // A dead peer's connection closes and its down message comes at once; a hung
+  // one keeps its connection, so only an unanswered ping tells. (CAF's own
+  // connection timeout does not see heartbeats over its OpenSSL transport.)
+  for (const auto& [name, m] : members_)
+    request(m.agent, settings_.failure_timeout, ping_atom::value)
+        .then([] {}, [this, node = name, agent = m.agent.address()](caf::error&) {
+          drop(node, agent, "no answer within the failure timeout");
+        });
+}
+
+void node_agent::drop(const std::string& node, const caf::actor_addr& agent, const std::string& why) {
+  auto it = members_.find(node);
+  if (it == members_.end() || it->second.agent.address() != agent) return;  // gone or replaced
+  log::warn("cluster", "node left",
+            {{"node", node}, {"reason", why}, {"members", std::to_string(members_.size())}});
+  demonitor(it->second.agent);
+  lost_[node] = std::chrono::steady_clock::now();
+  members_.erase(it);
+  util::counters::bump(settings_.counters->cluster_leaves);
+  settings_.counters->cluster_members.store(members_.size() + 1, std::memory_order_relaxed);
 }
 
 }  // namespace roomcast::cluster

@@ -22,7 +22,12 @@ struct agent_settings {
   std::uint64_t incarnation = 0;
   std::vector<std::string> seeds;  ///< "host:port"
   std::chrono::milliseconds seed_retry{1'000};
+  /// Every heartbeat each member is pinged; one that has not answered within
+  /// failure_timeout leaves (a hung node), whatever the transport does.
+  std::chrono::milliseconds heartbeat{500};
+  std::chrono::milliseconds failure_timeout{2'500};
   std::shared_ptr<util::counters> counters;  ///< members, joins and leaves for /metrics
+  bool tls = false;  ///< connect through CAF's OpenSSL manager (mutual TLS)
 };
 
 class node_agent : public caf::event_based_actor {
@@ -40,12 +45,16 @@ class node_agent : public caf::event_based_actor {
   void connect_to(const std::string& node);
   void learn(const node_records& others);
   void on_down(const caf::down_msg& msg);
+  void ping_members();
+  /// Drops `node` if it is still the member with `agent` (logs `why`).
+  void drop(const std::string& node, const caf::actor_addr& agent, const std::string& why);
 
   agent_settings settings_;
   std::map<std::string, node_record> members_;  // by node name, self excluded
   std::set<std::string> connecting_;             // introductions in flight
-  /// Members whose link went down, retried with the seeds for a while: a link
-  /// that failed between two live nodes heals, a dead node is given up.
+  /// Nodes to retry with the seeds for a while: members whose link went down,
+  /// and nodes whose introduction failed. A link that failed between two live
+  /// nodes heals; a dead node is given up after 5 minutes.
   std::map<std::string, std::chrono::steady_clock::time_point> lost_;
 };
 

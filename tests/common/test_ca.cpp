@@ -91,7 +91,9 @@ std::string test_ca::issue(const std::string& prefix, const std::string& common_
   add_extension(cert.get(), cert_.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_extension(cert.get(), cert_.get(), NID_key_usage, "critical,digitalSignature");
   add_extension(cert.get(), cert_.get(), NID_ext_key_usage,
-                use == cert_use::server ? "serverAuth" : "clientAuth");
+                use == cert_use::server   ? "serverAuth"
+                : use == cert_use::client ? "clientAuth"
+                                          : "serverAuth,clientAuth");
   add_extension(cert.get(), cert_.get(), NID_authority_key_identifier, "keyid");
   std::string names;
   for (const auto& dns : dns_names) names += (names.empty() ? "DNS:" : ",DNS:") + dns;

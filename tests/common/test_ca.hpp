@@ -15,7 +15,9 @@ struct x509_st;
 
 namespace roomcast::testing {
 
-enum class cert_use { server, client };
+/// What a certificate is for (its extendedKeyUsage): a TLS server, a TLS
+/// client, or a cluster node (both: nodes verify each other).
+enum class cert_use { server, client, node };
 
 class test_ca {
  public:

@@ -30,7 +30,15 @@ struct cluster_options {
   std::chrono::milliseconds heartbeat{500};
   std::chrono::milliseconds failure_timeout{2'500};
   std::chrono::milliseconds seed_retry{1'000};
+  /// TLS between nodes (CAF's OpenSSL module): this node's certificate and key,
+  /// and the CA every node's certificate must chain to. All three or none:
+  /// nodes then verify each other (mutual TLS); a node without them, or with a
+  /// certificate from another CA, cannot join. Anonymous TLS is never used.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
 
+  [[nodiscard]] bool tls() const { return !tls_cert.empty() || !tls_key.empty() || !tls_ca.empty(); }
   [[nodiscard]] bool enabled() const { return enable || port != 0 || !peers.empty(); }
 };
 
