@@ -83,11 +83,12 @@ join_result arena_room::join_as_player(const json::object& params, const roomcas
     game_.remove_player(*seat);  // nobody's leftovers for a new player
     game_.add_player(*seat, name_of(params, *seat));
   }
-  broadcast("roster", roster());  // to the others; the joiner gets it in the reply
+  auto players = roster();
+  broadcast("roster", players);  // to the others; the joiner gets it in the reply
   return join_result::accept(json::object{{"seat", *seat},
                                           {"tick_ms", settings_.tick.count()},
                                           {"world", world_size},
-                                          {"roster", roster()}});
+                                          {"roster", std::move(players)}});
 }
 
 reply arena_room::on_event(std::string_view event, const json::value& payload,

@@ -2,7 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include <jwt.h>
+#include "auth/jwt_handles.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -15,13 +15,6 @@ namespace roomcast::auth {
 namespace json = boost::json;
 
 namespace {
-
-struct jwt_deleter {
-  void operator()(jwt_t* j) const noexcept { jwt_free(j); }
-};
-struct string_deleter {
-  void operator()(char* s) const noexcept { std::free(s); }  // libjwt 1.10: the caller frees
-};
 
 std::optional<std::int64_t> number_claim(const json::object& claims, std::string_view key) {
   const auto* v = claims.if_contains(key);
@@ -75,13 +68,13 @@ token_result token_verifier::verify(std::string_view token, std::int64_t now_s) 
   jwt_t* raw = nullptr;
   int rc = jwt_decode(&raw, text.c_str(), reinterpret_cast<const unsigned char*>(key_.data()),
                       static_cast<int>(key_.size()));
-  std::unique_ptr<jwt_t, jwt_deleter> jwt(raw);
+  jwt_ptr jwt(raw);
   if (rc != 0 || !jwt) return refused("invalid token");
   // libjwt verifies with the algorithm the token names: only the configured one
   // counts ("none", or HS256 signed with an RSA public key, must not pass).
   if (jwt_get_alg(jwt.get()) != static_cast<jwt_alg_t>(algorithm_))
     return refused("invalid token: algorithm not allowed");
-  std::unique_ptr<char, string_deleter> grants(jwt_get_grants_json(jwt.get(), nullptr));
+  jwt_string grants(jwt_get_grants_json(jwt.get(), nullptr));
   if (!grants) return refused("invalid token");
   json::error_code ec;
   auto parsed = json::parse(grants.get(), ec);

@@ -12,13 +12,19 @@ void counter(exposition& e, std::string_view name, std::string_view help,
   e.family(name, "counter", help);
   e.sample(name, get(value));
 }
+
+template <class Number>
+void gauge(exposition& e, std::string_view name, std::string_view help, Number value) {
+  e.family(name, "gauge", help);
+  e.sample(name, value);
+}
 }  // namespace
 
 std::string render(const util::counters& c, std::size_t open_sockets,
                    const store::store_health& store, bool accepting) {
   exposition e;
-  e.family("roomcast_connections", "gauge", "Open WebSocket connections.");
-  e.sample("roomcast_connections", static_cast<std::uint64_t>(open_sockets));
+  gauge(e, "roomcast_connections", "Open WebSocket connections.",
+        static_cast<std::uint64_t>(open_sockets));
   counter(e, "roomcast_connections_opened_total", "WebSocket connections accepted.",
           c.connections_opened);
   e.family("roomcast_connections_closed_total", "counter",
@@ -31,8 +37,8 @@ std::string render(const util::counters& c, std::size_t open_sockets,
   e.sample("roomcast_connections_refused_total", get(c.refused_ip_limit), {{"limit", "address"}});
   e.sample("roomcast_connections_refused_total", get(c.refused_tokens), {{"limit", "token"}});
   counter(e, "roomcast_joins_total", "Channel joins accepted.", c.joins);
-  e.family("roomcast_rooms", "gauge", "Running rooms (one per active topic).");
-  e.sample("roomcast_rooms", static_cast<double>(c.rooms.load(std::memory_order_relaxed)));
+  gauge(e, "roomcast_rooms", "Running rooms (one per active topic).",
+        static_cast<double>(c.rooms.load(std::memory_order_relaxed)));
   counter(e, "roomcast_messages_in_total", "WebSocket messages read from clients.", c.messages_in);
   counter(e, "roomcast_bytes_in_total", "Payload bytes of the messages read.", c.bytes_in);
   counter(e, "roomcast_messages_out_total", "WebSocket messages written to clients.", c.messages_out);
@@ -65,14 +71,14 @@ std::string render(const util::counters& c, std::size_t open_sockets,
           store.failed_messages);
   e.histogram("roomcast_durable_commit_seconds", "One group commit, BEGIN to COMMIT.",
               store.commit_latency);
-  e.family("roomcast_cluster_members", "gauge", "Live cluster members, this node included (1 without a cluster).");
-  e.sample("roomcast_cluster_members", c.cluster_members.load(std::memory_order_relaxed));
+  gauge(e, "roomcast_cluster_members", "Live cluster members, this node included (1 without a cluster).",
+        get(c.cluster_members));
   counter(e, "roomcast_cluster_joins_total", "Nodes that joined this node's membership (restarts included).",
           c.cluster_joins);
   counter(e, "roomcast_cluster_leaves_total", "Members that left: stopped, died or silent past the failure timeout.",
           c.cluster_leaves);
-  e.family("roomcast_ready", "gauge", "1 while accepting connections with healthy storage.");
-  e.sample("roomcast_ready", static_cast<std::uint64_t>(accepting && store.healthy.load() ? 1 : 0));
+  gauge(e, "roomcast_ready", "1 while accepting connections with healthy storage.",
+        static_cast<std::uint64_t>(accepting && store.healthy.load() ? 1 : 0));
   return e.text();
 }
 

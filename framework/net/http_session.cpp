@@ -158,7 +158,7 @@ class plain_http_session : public http_session_base<plain_http_session>,
 
   beast::tcp_stream& stream() { return stream_; }
   [[nodiscard]] bool refuses_plain() const { return refuse_plain_; }
-  void describe_transport(http_request&) {}
+  static void describe_transport(http_request&) {}
 
   void upgrade(beast_request req, upgrade_plan plan, const std::string& remote_address) {
     start_plain_ws_session(std::move(stream_), std::move(req), std::move(plan),
@@ -199,13 +199,9 @@ class tls_http_session : public http_session_base<tls_http_session>,
   beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
   [[nodiscard]] static bool refuses_plain() { return false; }
 
-  void describe_transport(http_request& out) {
+  void describe_transport(http_request& out) const {
     out.tls = true;
-    if (X509* cert = SSL_get_peer_certificate(stream_.native_handle())) {
-      if (SSL_get_verify_result(stream_.native_handle()) == X509_V_OK)
-        out.client_cert_subject = rfc2253_subject(cert);
-      X509_free(cert);
-    }
+    out.client_cert_subject = client_subject_;
   }
 
   void upgrade(beast_request req, upgrade_plan plan, const std::string& remote_address) {
@@ -227,11 +223,18 @@ class tls_http_session : public http_session_base<tls_http_session>,
       return;
     }
     buffer_.consume(used);
+    // Once per connection, not per request: the peer cannot change on it.
+    if (X509* cert = SSL_get_peer_certificate(stream_.native_handle())) {
+      if (SSL_get_verify_result(stream_.native_handle()) == X509_V_OK)
+        client_subject_ = rfc2253_subject(cert);
+      X509_free(cert);
+    }
     do_read();
   }
 
   ssl_context_ptr context_;  // before stream_: the SSL object refers to it
   beast::ssl_stream<beast::tcp_stream> stream_;
+  std::string client_subject_;  // a verified client certificate's, from the handshake
 };
 
 /// Reads a connection's first bytes to tell a TLS ClientHello from plain HTTP.

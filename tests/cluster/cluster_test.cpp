@@ -87,18 +87,6 @@ node start_node(const std::vector<std::string>& peers, std::uint16_t cluster_por
   return n;
 }
 
-/// Polls until `done` holds, at most `limit`; returns how long it took (or nullopt).
-std::optional<std::chrono::milliseconds> within(std::chrono::milliseconds limit,
-                                                const std::function<bool()>& done) {
-  auto start = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - start < limit) {
-    if (done()) return std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start);
-    std::this_thread::sleep_for(20ms);
-  }
-  return std::nullopt;
-}
-
 std::set<std::string> names(std::initializer_list<const node*> nodes) {
   std::set<std::string> out;
   for (const auto* n : nodes) out.insert(n->name);

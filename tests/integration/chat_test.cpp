@@ -186,14 +186,10 @@ TEST(Chat, PresenceIsKeyedByUserAndRoomsCountUsers) {
   alice_phone->close();
   bob->close();
   // Leaves are processed by the room: wait (bounded) for the count to follow.
-  auto deadline = std::chrono::steady_clock::now() + wait_limit;
-  while (online_in(chat.rooms(), "p") != 1 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  within(wait_limit, [&] { return online_in(chat.rooms(), "p") == 1; });
   EXPECT_EQ(online_in(chat.rooms(), "p"), 1);
   alice->close();
-  deadline = std::chrono::steady_clock::now() + wait_limit;
-  while (online_in(chat.rooms(), "p") != -1 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  within(wait_limit, [&] { return online_in(chat.rooms(), "p") == -1; });
   EXPECT_EQ(online_in(chat.rooms(), "p"), -1);  // empty rooms leave the list
 }
 

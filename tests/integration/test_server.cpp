@@ -196,6 +196,18 @@ reply_message join_ok(client& c, const std::string& topic, boost::json::value pa
   return r;
 }
 
+std::optional<std::chrono::milliseconds> within(std::chrono::milliseconds limit,
+                                                const std::function<bool()>& done) {
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < limit) {
+    if (done())
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                   start);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return std::nullopt;
+}
+
 int loopback_connect(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;

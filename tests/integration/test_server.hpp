@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -64,6 +66,12 @@ T await(std::future<T> f) {
   }
   return f.get();
 }
+
+/// Polls `done` every 20 ms until it holds, for at most `limit`; how long it
+/// took, or nullopt. For state only visible by asking (HTTP endpoints, another
+/// process); wait on a message or a future where there is one.
+std::optional<std::chrono::milliseconds> within(std::chrono::milliseconds limit,
+                                                const std::function<bool()>& done);
 
 /// A TCP connection to 127.0.0.1:port (5 s receive timeout), or -1.
 int loopback_connect(std::uint16_t port);

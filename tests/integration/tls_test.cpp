@@ -313,14 +313,13 @@ TEST(Tls, SighupReloadsTheBinarysCertificates) {
   auto o2 = o;
   o2.ca_file = new_ca;
   std::unique_ptr<client> after;
-  auto deadline = std::chrono::steady_clock::now() + wait_limit;
-  while (!after && std::chrono::steady_clock::now() < deadline) {
+  within(wait_limit, [&] {
     try {
       after = client::connect(o2);
     } catch (const std::runtime_error&) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-  }
+    return after != nullptr;
+  });
   ASSERT_TRUE(after) << "the new certificate was not served after SIGHUP\n" << child->drain_stderr();
   EXPECT_TRUE(await(after->heartbeat()).ok());
   EXPECT_TRUE(await(before->heartbeat()).ok()) << "SIGHUP dropped an open connection";
