@@ -438,7 +438,7 @@ void server::start() {
     if (c.enabled()) {
       s.cluster_agent = s.system->spawn<cluster::node_agent>(cluster::agent_settings{
           "", cluster::new_incarnation(), c.peers, c.seed_retry, c.heartbeat, c.failure_timeout,
-          s.counters, c.tls()});
+          s.counters, c.tls(), s.directory});
       auto bound = c.tls() ? caf::openssl::publish(s.cluster_agent, c.port, c.host.c_str(), true)
                            : s.system->middleman().publish(s.cluster_agent, c.port, c.host.c_str(), true);
       if (!bound)

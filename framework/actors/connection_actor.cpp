@@ -1,5 +1,7 @@
 #include "actors/connection_actor.hpp"
 
+#include "cluster/relay_messages.hpp"
+
 #include "actors/topic_pattern.hpp"
 #include "protocol/errors.hpp"
 #include "util/log.hpp"
@@ -7,6 +9,19 @@
 #include <algorithm>
 
 namespace roomcast::actors {
+
+namespace {
+/// A join's params for joining again after a move: a replay was for the first
+/// join, so "since" and "history" are not asked again.
+json::value rejoin_params(const json::value& params) {
+  json::value out = params;
+  if (auto* object = out.if_object()) {
+    object->erase("since");
+    object->erase("history");
+  }
+  return out;
+}
+}  // namespace
 
 using protocol::opt_ref;
 namespace events = protocol::events;
@@ -121,6 +136,13 @@ caf::behavior connection_actor::make_behavior() {
       [this](expired_atom) { arm_token_expiry(); },
       [this](join_timeout_atom, const std::string& topic, const std::string& join_ref) {
         on_join_failed(topic, join_ref, reasons::join_timeout);
+      },
+      [this](rejoin_atom, const std::string& topic, const std::string& join_ref) {
+        auto it = channels_.find(topic);
+        if (it == channels_.end() || it->second.join_ref != join_ref || !it->second.rejoining ||
+            it->second.joined)
+          return;
+        request_join(topic, it->second, rejoin_params(it->second.params));
       },
   };
 }
@@ -305,21 +327,26 @@ void connection_actor::handle_join(message& msg) {
   channel_slot slot;
   slot.join_ref = join_ref;
   slot.join_msg_ref = msg.ref;
-  channels_.emplace(msg.topic, std::move(slot));
+  slot.params = msg.payload;
+  auto& placed = channels_.emplace(msg.topic, std::move(slot)).first->second;
+  request_join(msg.topic, placed, std::move(msg.payload));
+}
 
-  join_request req{msg.topic, join_ref,  msg.ref, std::move(msg.payload), socket_,
+void connection_actor::request_join(const std::string& topic, channel_slot& slot,
+                                    json::value params) {
+  join_request req{topic,   slot.join_ref, slot.join_msg_ref, std::move(params), socket_,
                    caf::actor_cast<caf::actor>(this), sink_ ? sink_->backlog() : nullptr};
   // No CAF request timeout: a late answer must still arrive so that a join the
   // room accepted after we gave up is undone (see on_join_outcome).
   request(directory_, caf::infinite, join_atom::value, std::move(req))
       .then(
-          [this, topic = msg.topic, join_ref](join_outcome& outcome) {
+          [this, topic, join_ref = slot.join_ref](join_outcome& outcome) {
             on_join_outcome(topic, join_ref, outcome);
           },
-          [this, topic = msg.topic, join_ref](caf::error&) {
+          [this, topic, join_ref = slot.join_ref](caf::error&) {
             on_join_failed(topic, join_ref, reasons::join_crashed);
           });
-  delayed_send(this, opts.join_timeout, join_timeout_atom::value, msg.topic, join_ref);
+  delayed_send(this, runtime_->options.join_timeout, join_timeout_atom::value, topic, slot.join_ref);
 }
 
 void connection_actor::on_join_outcome(const std::string& topic, const std::string& join_ref,
@@ -334,9 +361,12 @@ void connection_actor::on_join_outcome(const std::string& topic, const std::stri
     }
     return;
   }
-  if (outcome.reply) sink_->send(outcome.reply);
-  if (!outcome.accepted) return drop_pending_join(topic, reasons::unmatched_topic);
   auto& slot = it->second;
+  if (slot.rejoining && !outcome.accepted)
+    return retry_rejoin(topic, outcome.reply ? std::string_view(outcome.reply->data) : "refused");
+  if (outcome.reply && !slot.rejoining) sink_->send(outcome.reply);
+  if (!outcome.accepted) return drop_pending_join(topic, reasons::unmatched_topic);
+  slot.rejoining = false;
   slot.joined = true;
   slot.room = outcome.room;
   slot.member_id = outcome.member_id;
@@ -349,7 +379,25 @@ void connection_actor::on_join_failed(const std::string& topic, const std::strin
                                       std::string_view reason) {
   auto it = channels_.find(topic);
   if (it == channels_.end() || it->second.join_ref != join_ref || it->second.joined) return;
+  if (it->second.rejoining) return retry_rejoin(topic, reason);
   reply_error(join_ref, it->second.join_msg_ref, topic, reason);
+  drop_pending_join(topic, reasons::unmatched_topic);
+}
+
+void connection_actor::retry_rejoin(const std::string& topic, std::string_view why) {
+  constexpr int max_attempts = 8;
+  constexpr auto pause = std::chrono::milliseconds(250);
+  auto it = channels_.find(topic);
+  if (it == channels_.end() || !it->second.rejoining) return;
+  auto& slot = it->second;
+  if (++slot.rejoin_attempts < max_attempts) {
+    delayed_send(this, pause, rejoin_atom::value, topic, slot.join_ref);
+    return;
+  }
+  // The client hears of it as a crash and joins by itself (phoenix.js does).
+  log::warn("connection", "joining a moved topic again failed",
+            {{"topic", topic}, {"why", std::string(why)}});
+  write(protocol::encode_text(slot.join_ref, slot.join_ref, topic, events::error, empty_object()));
   drop_pending_join(topic, reasons::unmatched_topic);
 }
 
@@ -404,7 +452,20 @@ void connection_actor::handle_room_down(const caf::down_msg& msg) {
   // A room we joined stopped. If it crashed, the client gets phx_error for that
   // topic (and phoenix.js rejoins); the directory starts a fresh room then.
   bool crashed = msg.reason != caf::exit_reason::normal;
+  bool moved = msg.reason == cluster::moved_reason();
   for (auto it = channels_.begin(); it != channels_.end();) {
+    if (moved && it->second.joined && it->second.room.address() == msg.source) {
+      // The topic moved to another node: join its new room without telling the
+      // client. A replay was for the first join, so it is not asked again.
+      auto& slot = it->second;
+      slot.joined = false;
+      slot.rejoining = true;
+      slot.room = nullptr;
+      slot.rejoin_attempts = 0;
+      request_join(it->first, slot, rejoin_params(slot.params));
+      ++it;
+      continue;
+    }
     if (it->second.joined && it->second.room.address() == msg.source) {
       const auto& jr = it->second.join_ref;
       write(protocol::encode_text(jr, jr, it->first, crashed ? events::error : events::close,

@@ -49,6 +49,7 @@ using api_atom = caf::atom_constant<caf::atom("api_bcast")>;         // -> direc
 using rooms_atom = caf::atom_constant<caf::atom("rooms")>;           // -> directory
 using count_atom = caf::atom_constant<caf::atom("count")>;           // -> room
 using disconnect_atom = caf::atom_constant<caf::atom("disconnect")>; // -> connection
+using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;         // connection -> itself
 using expired_atom = caf::atom_constant<caf::atom("expired")>;       // connection -> itself
 
 using socket_ptr = std::shared_ptr<const socket_info>;
@@ -65,6 +66,10 @@ struct join_request {
   socket_ptr socket;
   caf::actor connection;
   net::gauge_ptr backlog;  ///< the socket's unsent bytes, for send_status estimates
+  /// A join from another node: `connection` is that node's relay for the topic,
+  /// answered with a message carrying this id rather than a response.
+  bool remote = false;
+  std::uint64_t remote_request = 0;
 };
 
 /// The room's answer to a join; the encoded phx_reply goes to the socket.

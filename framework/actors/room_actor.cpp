@@ -5,6 +5,7 @@
 #include "store/store_actor.hpp"
 #include "util/log.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -53,6 +54,27 @@ caf::behavior room_actor::make_behavior() {
       [this](push_atom, push_request& req) { handle_push(req); },
       [this](leave_atom, std::uint64_t member_id, const std::optional<std::string>& ref,
              leave_reason why) { handle_leave(member_id, ref, why); },
+      // Members on other nodes, through their node's relay.
+      [this](cluster::remote_push_atom, cluster::remote_push& wire) { handle_remote_push(wire); },
+      [this](cluster::remote_leave_atom, std::uint64_t member_id, bool has_ref, std::string& ref,
+             std::uint8_t why) {
+        auto it = members_.find(member_id);
+        if (it == members_.end() || !it->second.remote ||
+            it->second.connection.address() != current_sender()->address())
+          return;
+        handle_leave(member_id, has_ref ? std::optional<std::string>(std::move(ref)) : std::nullopt,
+                     why <= static_cast<std::uint8_t>(leave_reason::closed)
+                         ? static_cast<leave_reason>(why)
+                         : leave_reason::closed);
+      },
+      // A node left the cluster (it may hang rather than have closed its links).
+      [this](cluster::node_gone_atom, const caf::node_id& node) {
+        std::vector<caf::actor_addr> gone;
+        for (const auto& [addr, id] : members_by_connection_)
+          if (addr.node() == node) gone.push_back(addr);
+        for (const auto& addr : gone) drop_connection(addr);
+        notify_if_idle();
+      },
       [this](subscribe_atom, const caf::actor& connection) -> caf::actor {
         ++joins_seen_;
         if (subscribers_.emplace(connection.address(), connection).second) monitor(connection);
@@ -104,6 +126,7 @@ void room_actor::on_exit() {
   settings_.store = nullptr;
   members_.clear();
   members_by_connection_.clear();
+  relay_out_.clear();
   subscribers_.clear();
   timers_.clear();
   handler_.reset();
@@ -135,14 +158,20 @@ bool room_actor::guarded(const char* what, F&& fn) {
 
 void room_actor::handle_join(join_request& req) {
   flush_outbound();  // the joiner must not receive what was emitted before it joined
-  auto promise = make_response_promise();
+  join_answer to;
+  if (req.remote) {
+    to.relay = req.connection;
+    to.request_id = req.remote_request;
+  } else {
+    to.promise = make_response_promise();
+  }
   ++joins_seen_;
   opt_ref ref_view = req.ref ? opt_ref(*req.ref) : std::nullopt;
   auto refuse = [&](const json::value& response) {
-    promise.deliver(join_outcome{false, 0,
-                                 net::make_frame(protocol::encode_reply(
-                                     req.join_ref, ref_view, topic_, "error", response)),
-                                 caf::actor_cast<caf::actor>(this)});
+    answer(to, join_outcome{false, 0,
+                            net::make_frame(protocol::encode_reply(req.join_ref, ref_view, topic_,
+                                                                   "error", response)),
+                            caf::actor_cast<caf::actor>(this)});
   };
   if (crashed_ || !handler_) {
     refuse(json::object{{"reason", protocol::reasons::join_crashed}});
@@ -157,7 +186,7 @@ void room_actor::handle_join(join_request& req) {
   std::uint64_t id = ++next_member_id_;
   auto [it, inserted] = members_.emplace(
       id, member_entry{member(id, req.join_ref, req.socket), req.connection, true, {}, {},
-                       req.backlog, nullptr});
+                       req.backlog, nullptr, req.remote});
   join_result result = join_result::refuse(protocol::reasons::join_crashed);
   if (!guarded("on_join", [&] { result = handler_->on_join(req.params, it->second.info); })) {
     refuse(json::object{{"reason", protocol::reasons::join_crashed}});
@@ -180,7 +209,7 @@ void room_actor::handle_join(join_request& req) {
   monitor(entry.connection);
   if (wanted) {
     // The reply waits for the store; live frames meanwhile wait in `deferred`.
-    wanted->promise = std::move(promise);
+    wanted->answer = std::move(to);
     wanted->response = result.response();
     wanted->ref = req.ref;
     auto since = wanted->since;
@@ -192,17 +221,29 @@ void room_actor::handle_join(join_request& req) {
               [this, id](caf::error&) { finish_recovery(id, nullptr); });
     return;
   }
-  complete_join(entry, promise,
+  complete_join(entry, to,
                 net::make_frame(protocol::encode_reply(req.join_ref, ref_view, topic_, "ok",
                                                        result.response())),
                 {}, 0);
 }
 
-void room_actor::complete_join(member_entry& entry, caf::response_promise& promise,
+void room_actor::answer(join_answer& to, join_outcome outcome) {
+  if (!to.relay) {
+    to.promise.deliver(std::move(outcome));
+    return;
+  }
+  cluster::remote_join_outcome wire{to.request_id, outcome.accepted, outcome.member_id,
+                                    outcome.reply ? cluster::to_wire(*outcome.reply)
+                                                  : cluster::wire_frame{},
+                                    std::move(outcome.room)};
+  send(to.relay, cluster::remote_join_atom::value, std::move(wire));
+}
+
+void room_actor::complete_join(member_entry& entry, join_answer& to,
                                const net::frame_ptr& reply, std::vector<net::frame_ptr> first,
                                std::uint64_t replayed_upto) {
   auto id = entry.info.id();
-  promise.deliver(join_outcome{true, id, reply, caf::actor_cast<caf::actor>(this)});
+  answer(to, join_outcome{true, id, reply, caf::actor_cast<caf::actor>(this)});
   // After the reply: the replayed history, then the frames produced for the
   // joiner meanwhile (during on_join, or live while the store was read), minus
   // durable ones the replay already holds.
@@ -210,10 +251,23 @@ void room_actor::complete_join(member_entry& entry, caf::response_promise& promi
   for (auto& frame : entry.deferred)
     if (frame->seq == 0 || frame->seq > replayed_upto) first.push_back(std::move(frame));
   entry.deferred.clear();
-  if (!first.empty())
-    send(entry.connection, batch_atom::value,
-         batch_ptr(std::make_shared<fanout_batch>(fanout_batch{std::move(first), {}, {}})),
-         member_frames{}, id);
+  if (!first.empty()) {
+    if (entry.remote) {
+      auto& out = relay_out(entry);
+      cluster::member_wire_frames mine{id, {}, {}};
+      for (const auto& f : first) {
+        mine.positions.push_back(0);
+        mine.frames.push_back(cluster::to_wire(*f));
+      }
+      out.recipients.push_back(id);
+      out.own.push_back(std::move(mine));
+      send_relays();
+    } else {
+      send(entry.connection, batch_atom::value,
+           batch_ptr(std::make_shared<fanout_batch>(fanout_batch{std::move(first), {}, {}})),
+           member_frames{}, id);
+    }
+  }
   if (handler_->uses_presence()) {
     // presence_state follows once the mailbox is drained: every joiner of a
     // burst then shares one encoding of the list (which holds what on_join tracked).
@@ -258,6 +312,24 @@ void room_actor::handle_push(push_request& req) {
   deliver_to(it->second, reply_frame(it->second, req.ref, answer));  // in order with its broadcasts
 }
 
+void room_actor::handle_remote_push(cluster::remote_push& wire) {
+  auto it = members_.find(wire.member_id);
+  if (it == members_.end() || !it->second.remote ||
+      it->second.connection.address() != current_sender()->address())
+    return;
+  push_request req{wire.member_id, wire.has_ref ? std::optional<std::string>(std::move(wire.ref))
+                                                : std::nullopt,
+                   std::move(wire.event), {}, std::nullopt};
+  if (wire.binary) {
+    req.binary = std::move(wire.bytes);
+  } else {
+    boost::system::error_code ec;
+    req.payload = json::parse(wire.payload, ec);
+    if (ec) return;  // the relay serialised it: cannot happen short of a bug
+  }
+  handle_push(req);
+}
+
 net::frame_ptr room_actor::reply_frame(const member_entry& entry,
                                        const std::optional<std::string>& ref,
                                        const reply& answer) const {
@@ -278,9 +350,17 @@ void room_actor::handle_leave(std::uint64_t member_id, const std::optional<std::
   flush_outbound();  // what the member was sent before it left still reaches it
   if (ref) {
     // Answered here, so the reply follows every frame the room sent before it.
-    send(it->second.connection, deliver_atom::value,
-         net::make_frame(protocol::encode_reply(it->second.info.join_ref(), *ref, topic_, "ok",
-                                                empty_object)));
+    auto frame = net::make_frame(
+        protocol::encode_reply(it->second.info.join_ref(), *ref, topic_, "ok", empty_object));
+    if (it->second.remote) {
+      auto& out = relay_out(it->second);
+      out.frames.push_back(cluster::to_wire(*frame));
+      out.recipients.push_back(member_id);
+      out.gone.push_back(member_id);  // the relay forgets it after this reply
+      send_relays();
+    } else {
+      send(it->second.connection, deliver_atom::value, frame);
+    }
   }
   remove_member(member_id, why);
   notify_if_idle();
@@ -288,10 +368,15 @@ void room_actor::handle_leave(std::uint64_t member_id, const std::optional<std::
 
 void room_actor::handle_down(const caf::down_msg& msg) {
   subscribers_.erase(msg.source);
-  auto [first, last] = members_by_connection_.equal_range(msg.source);
+  drop_connection(msg.source);
+  notify_if_idle();
+}
+
+void room_actor::drop_connection(const caf::actor_addr& connection) {
+  auto [first, last] = members_by_connection_.equal_range(connection);
   std::vector<std::uint64_t> ids;
   for (auto it = first; it != last; ++it) ids.push_back(it->second);
-  members_by_connection_.erase(msg.source);
+  members_by_connection_.erase(connection);
   for (auto id : ids) {
     if (crashed_) return;
     auto it = members_.find(id);
@@ -301,7 +386,6 @@ void room_actor::handle_down(const caf::down_msg& msg) {
     publish_presence(presence_.untrack_owner(id));
     if (handler_) guarded("on_leave", [&] { handler_->on_leave(who, leave_reason::closed); });
   }
-  notify_if_idle();
 }
 
 void room_actor::remove_member(std::uint64_t member_id, leave_reason why) {
@@ -401,6 +485,7 @@ void room_actor::flush_outbound() {
   batch_ptr shared = std::exchange(batch_, std::make_shared<fanout_batch>());
   auto own = std::exchange(member_frames_, {});
   static const member_frames none;
+  std::vector<cluster::wire_frame> wire_shared;  // encoded for the wire once, if a relay needs it
   for (auto& [id, entry] : members_) {
     if (entry.joining) {
       // Not joined yet: gets nothing emitted before, unless it is replaying
@@ -413,9 +498,30 @@ void room_actor::flush_outbound() {
     }
     auto mine = own.find(id);
     if (shared->frames.empty() && mine == own.end()) continue;
+    if (entry.remote) {
+      // One message per relay, holding the shared frames once.
+      auto& out = relay_out(entry);
+      if (out.frames.empty() && !shared->frames.empty()) {
+        if (wire_shared.empty())
+          for (const auto& f : shared->frames) wire_shared.push_back(cluster::to_wire(*f));
+        out.frames = wire_shared;
+        out.skip = shared->skip;
+      }
+      out.recipients.push_back(id);
+      if (mine != own.end()) {
+        cluster::member_wire_frames frames{id, {}, {}};
+        for (const auto& [position, frame] : mine->second) {
+          frames.positions.push_back(position);
+          frames.frames.push_back(cluster::to_wire(*frame));
+        }
+        out.own.push_back(std::move(frames));
+      }
+      continue;
+    }
     send(entry.connection, batch_atom::value, shared,
          mine == own.end() ? none : std::move(mine->second), id);
   }
+  send_relays();
   if (!shared->frames.empty())
     for (auto& [addr, connection] : subscribers_)
       send(connection, batch_atom::value, shared, none, std::uint64_t{0});
@@ -661,7 +767,7 @@ void room_actor::finish_recovery(std::uint64_t member_id, const history_page* pa
       replay.push_back(durable_frame(m.event, m.payload, m.seq, budget_ + bytes));
   }
   const auto& ref = wanted->ref;
-  complete_join(entry, wanted->promise,
+  complete_join(entry, wanted->answer,
                 net::make_frame(protocol::encode_reply(entry.info.join_ref(),
                                                        ref ? opt_ref(*ref) : std::nullopt, topic_,
                                                        "ok", response)),
@@ -715,13 +821,10 @@ std::vector<std::uint64_t> room_actor::flush_presence_states() {
   auto frame = net::make_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_,
                                                      protocol::events::presence_state,
                                                      presence_.list()));
-  for (auto id : awaiting_state_) {
-    auto it = members_.find(id);
-    if (it == members_.end()) continue;  // left meanwhile
-    send(it->second.connection, deliver_atom::value, frame);
-    sent.push_back(id);
-  }
+  for (auto id : awaiting_state_)
+    if (members_.count(id)) sent.push_back(id);  // else left meanwhile
   awaiting_state_.clear();
+  send_direct(frame, sent);
   std::sort(sent.begin(), sent.end());
   return sent;
 }
@@ -732,10 +835,41 @@ void room_actor::flush_presence_diff(const std::vector<std::uint64_t>& skip) {
   auto frame = net::make_frame(protocol::encode_text(std::nullopt, std::nullopt, topic_,
                                                      protocol::events::presence_diff,
                                                      pending_diff_.take()));
-  for (auto& [id, entry] : members_) {
-    if (entry.joining || std::binary_search(skip.begin(), skip.end(), id)) continue;
-    send(entry.connection, deliver_atom::value, frame);
+  std::vector<std::uint64_t> ids;
+  ids.reserve(members_.size());
+  for (auto& [id, entry] : members_)
+    if (!entry.joining && !std::binary_search(skip.begin(), skip.end(), id)) ids.push_back(id);
+  send_direct(frame, ids);
+}
+
+void room_actor::send_direct(const net::frame_ptr& frame, const std::vector<std::uint64_t>& ids) {
+  std::optional<cluster::wire_frame> wire;
+  for (auto id : ids) {
+    auto it = members_.find(id);
+    if (it == members_.end()) continue;
+    if (!it->second.remote) {
+      send(it->second.connection, deliver_atom::value, frame);
+      continue;
+    }
+    auto& out = relay_out(it->second);
+    if (out.frames.empty()) {
+      if (!wire) wire = cluster::to_wire(*frame);
+      out.frames.push_back(*wire);
+    }
+    out.recipients.push_back(id);
   }
+  send_relays();
+}
+
+cluster::relay_frames& room_actor::relay_out(const member_entry& entry) {
+  auto& slot = relay_out_[entry.connection.address()];
+  if (!slot.first) slot.first = entry.connection;
+  return slot.second;
+}
+
+void room_actor::send_relays() {
+  for (auto& [addr, out] : relay_out_) send(out.first, cluster::relay_atom::value, std::move(out.second));
+  relay_out_.clear();
 }
 
 // -- timers -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/runtime.hpp"
+#include "cluster/relay_messages.hpp"
 #include "presence/presence_table.hpp"
 #include "roomcast/channel.hpp"
 #include "roomcast/durability.hpp"
@@ -51,10 +52,18 @@ class room_actor : public caf::event_based_actor, private channel_context {
   const char* name() const override { return "roomcast.room"; }
 
  private:
+  /// Where a join's outcome goes: a local connection's request, or a message
+  /// to a remote member's relay (in order with the frames that follow it).
+  struct join_answer {
+    caf::response_promise promise;
+    caf::actor relay;
+    std::uint64_t request_id = 0;
+  };
+
   /// A join with {"since": N} or {"history": K} on a durable topic, waiting
   /// for the store: its reply is held, live frames are kept in `deferred`.
   struct recovery {
-    caf::response_promise promise;
+    join_answer answer;
     json::value response;  // on_join's
     std::optional<std::string> ref;
     std::uint64_t since = 0;
@@ -64,12 +73,13 @@ class room_actor : public caf::event_based_actor, private channel_context {
 
   struct member_entry {
     member info;
-    caf::actor connection;
+    caf::actor connection;                // or, for a member on another node, its relay
     bool joining = true;                  // reply not sent yet: frames wait
     std::vector<net::frame_ptr> deferred;
     std::optional<std::string> presence_key;  // tracked under this key
     net::gauge_ptr backlog;                   // its socket's unsent bytes
     std::unique_ptr<recovery> recovering;     // set while replaying history
+    bool remote = false;                      // on another node, behind `connection` (a relay)
   };
 
   /// A durable broadcast waiting to be stored. `body` is the payload's JSON
@@ -107,6 +117,9 @@ class room_actor : public caf::event_based_actor, private channel_context {
   void handle_leave(std::uint64_t member_id, const std::optional<std::string>& ref,
                     leave_reason why);
   void handle_down(const caf::down_msg& msg);
+  /// Every member behind `connection` (a socket, or a relay) is gone.
+  void drop_connection(const caf::actor_addr& connection);
+  void handle_remote_push(cluster::remote_push& wire);
   void handle_timer(timer_id id);
   /// A broadcast from the HTTP API: {"members": n} at once, or on a durable
   /// topic {"seq": N} after the commit.
@@ -114,7 +127,8 @@ class room_actor : public caf::event_based_actor, private channel_context {
   /// Answers a join once on_join accepted it (the reply frame, then what waited).
   /// `first` goes right after the reply (a replay); deferred durable frames
   /// with seq <= replayed_upto are dropped (the replay holds them).
-  void complete_join(member_entry& entry, caf::response_promise& promise,
+  void answer(join_answer& to, join_outcome outcome);
+  void complete_join(member_entry& entry, join_answer& answer,
                      const net::frame_ptr& reply, std::vector<net::frame_ptr> first,
                      std::uint64_t replayed_upto);
   net::frame_ptr reply_frame(const member_entry& entry, const std::optional<std::string>& ref,
@@ -173,6 +187,13 @@ class room_actor : public caf::event_based_actor, private channel_context {
   /// Sends a channel push to one member; what estimate() expects of it.
   send_status push_frame(member_entry& entry, const net::frame_ptr& frame);
   void schedule_outbound();
+  /// The message being built for a remote member's relay this turn.
+  cluster::relay_frames& relay_out(const member_entry& entry);
+  /// Sends what relay_out() collected: one message per relay.
+  void send_relays();
+  /// Sends one frame to these members (presence frames, replies sent directly):
+  /// locally one message each, to each relay one message for all of its members.
+  void send_direct(const net::frame_ptr& frame, const std::vector<std::uint64_t>& ids);
   /// Sends what was collected. Called before anything that must not overtake it
   /// (a join, a leave, presence frames sent directly, the room stopping).
   void flush_outbound();
@@ -210,6 +231,7 @@ class room_actor : public caf::event_based_actor, private channel_context {
   std::shared_ptr<fanout_batch> batch_ = std::make_shared<fanout_batch>();
   std::unordered_map<std::uint64_t, member_frames> member_frames_;  // by member id
   bool outbound_scheduled_ = false;
+  std::unordered_map<caf::actor_addr, std::pair<caf::actor, cluster::relay_frames>> relay_out_;
 
   presence::table presence_;
   presence::diff_accumulator pending_diff_;

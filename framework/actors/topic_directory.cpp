@@ -1,11 +1,27 @@
 #include "actors/topic_directory.hpp"
 
 #include "actors/room_actor.hpp"
+#include "cluster/relay_actor.hpp"
+#include "cluster/rendezvous.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/errors.hpp"
 #include "util/log.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 namespace roomcast::actors {
+
+namespace {
+/// How long a node waits for another node's directory (HTTP API calls).
+constexpr auto remote_call_timeout = std::chrono::seconds(5);
+
+json::value parse_answer(const std::string& text) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text, ec);
+  return ec ? json::value(nullptr) : value;
+}
+}  // namespace
 
 topic_directory::topic_directory(caf::actor_config& cfg, std::shared_ptr<const runtime> rt,
                                  caf::actor store)
@@ -35,7 +51,7 @@ topic_directory::room_slot* topic_directory::room_for(const std::string& topic, 
                                 std::move(settings));
   monitor(room);
   runtime_->counters->rooms.fetch_add(1, std::memory_order_relaxed);
-  keys_.emplace(room.address(), room_key{raw, topic});
+  keys_.emplace(room.address(), room_key{raw ? kind::raw : kind::channel, topic});
   return &rooms.emplace(topic, room_slot{room, 0}).first->second;
 }
 
@@ -43,35 +59,179 @@ void topic_directory::on_exit() {
   store_ = nullptr;
   channel_rooms_.clear();
   raw_rooms_.clear();
+  relays_.clear();
   keys_.clear();
+  peers_.clear();
 }
+
+std::unordered_map<std::string, topic_directory::room_slot>& topic_directory::rooms_of(kind what) {
+  return what == kind::raw ? raw_rooms_ : channel_rooms_;
+}
+
+// -- cluster ------------------------------------------------------------------------------
+
+std::optional<std::pair<std::string, caf::actor>> topic_directory::remote_owner(
+    const std::string& topic) const {
+  if (peers_.empty()) return std::nullopt;
+  auto owner = cluster::owner_of(topic, members_);
+  if (!owner || *owner == self_) return std::nullopt;
+  auto it = peers_.find(*owner);
+  if (it == peers_.end()) return std::nullopt;
+  return *it;
+}
+
+topic_directory::relay_slot& topic_directory::relay_for(
+    const std::string& topic, const std::pair<std::string, caf::actor>& owner) {
+  if (auto it = relays_.find(topic); it != relays_.end()) {
+    if (it->second.owner == owner.first) return it->second;
+    send_exit(it->second.relay, cluster::moved_reason());
+    keys_.erase(it->second.relay.address());
+    relays_.erase(it);
+  }
+  auto relay = spawn<cluster::relay_actor>(topic, owner.second, caf::actor_cast<caf::actor>(this),
+                                           runtime_->options.join_timeout);
+  monitor(relay);
+  keys_.emplace(relay.address(), room_key{kind::relay, topic});
+  return relays_.emplace(topic, relay_slot{relay, owner.first, 0}).first->second;
+}
+
+void topic_directory::ask_owner_presence(const caf::actor& owner, const std::string& topic,
+                                         std::string key) {
+  auto promise = make_response_promise();
+  request(owner, remote_call_timeout, cluster::remote_presence_atom::value, topic, std::move(key))
+      .then([promise](std::string& text) mutable { promise.deliver(parse_answer(text)); },
+            [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+}
+
+void topic_directory::on_join(join_request& req) {
+  if (auto owner = remote_owner(req.topic)) {
+    auto& slot = relay_for(req.topic, *owner);
+    ++slot.joins_forwarded;
+    delegate(slot.relay, join_atom::value, std::move(req));
+    return;
+  }
+  room_slot* slot = room_for(req.topic, false);
+  if (!slot) {
+    protocol::opt_ref ref = req.ref ? protocol::opt_ref(*req.ref) : std::nullopt;
+    make_response_promise().deliver(join_outcome{
+        false, 0,
+        net::make_frame(protocol::encode_reply(
+            req.join_ref, ref, req.topic, "error",
+            json::object{{"reason", protocol::reasons::join_crashed}})),
+        nullptr});
+    return;
+  }
+  ++slot->joins_forwarded;
+  delegate(slot->room, join_atom::value, std::move(req));
+}
+
+void topic_directory::on_remote_join(cluster::remote_join& wire) {
+  auto refuse = [&](std::string_view reason) {
+    protocol::opt_ref ref = wire.has_ref ? protocol::opt_ref(wire.ref) : std::nullopt;
+    cluster::remote_join_outcome outcome;
+    outcome.request_id = wire.request_id;
+    outcome.reply.data = protocol::encode_reply(wire.join_ref, ref, wire.topic, "error",
+                                                json::object{{"reason", reason}});
+    send(wire.relay, cluster::remote_join_atom::value, std::move(outcome));
+  };
+  if (!wire.relay) return;
+  if (!runtime_->find_channel(wire.topic)) return refuse(protocol::reasons::unmatched_topic);
+  // The sender's view of the membership differs from ours (one of us has not
+  // heard of a node yet). Not passed on: the owner may have no link to the
+  // sender yet, and CAF 0.17 loses messages routed through a third node. The
+  // join is tried again once the views agree (see connection_actor).
+  if (remote_owner(wire.topic)) return refuse(protocol::reasons::owner_unreachable);
+  room_slot* slot = room_for(wire.topic, false);
+  if (!slot) return refuse(protocol::reasons::join_crashed);
+  boost::system::error_code ec;
+  auto params = boost::json::parse(wire.params, ec);
+  if (ec) return refuse(protocol::reasons::invalid_message);
+  ++slot->joins_forwarded;
+  join_request req{wire.topic,
+                   std::move(wire.join_ref),
+                   wire.has_ref ? std::optional<std::string>(std::move(wire.ref)) : std::nullopt,
+                   std::move(params),
+                   cluster::from_wire(wire.socket),
+                   std::move(wire.relay),
+                   nullptr,
+                   true,
+                   wire.request_id};
+  send(slot->room, join_atom::value, std::move(req));
+}
+
+void topic_directory::on_view(cluster::cluster_view& view) {
+  std::map<std::string, caf::actor> peers(view.peers.begin(), view.peers.end());
+  // Nodes that left (or restarted: a new directory under the same name).
+  std::vector<caf::node_id> gone;
+  for (const auto& [name, dir] : peers_) {
+    auto now = peers.find(name);
+    if (now == peers.end() || now->second != dir) gone.push_back(dir.node());
+  }
+  self_ = std::move(view.self);
+  peers_ = std::move(peers);
+  members_.assign({self_});
+  for (const auto& [name, dir] : peers_) members_.push_back(name);
+
+  for (const auto& node : gone)
+    for (const auto& [topic, slot] : channel_rooms_) send(slot.room, cluster::node_gone_atom::value, node);
+  // Topics whose owner changed move: the room or relay ends with moved_reason
+  // and its connections join again, here, which now leads to the new owner.
+  for (auto it = channel_rooms_.begin(); it != channel_rooms_.end();) {
+    if (!remote_owner(it->first)) {
+      ++it;
+      continue;
+    }
+    log::info("directory", "topic moves to its new owner", {{"topic", it->first}});
+    send_exit(it->second.room, cluster::moved_reason());
+    runtime_->counters->rooms.fetch_sub(1, std::memory_order_relaxed);
+    keys_.erase(it->second.room.address());
+    it = channel_rooms_.erase(it);
+  }
+  for (auto it = relays_.begin(); it != relays_.end();) {
+    auto owner = remote_owner(it->first);
+    auto dir = peers_.find(it->second.owner);
+    bool same = owner && owner->first == it->second.owner && dir != peers_.end();
+    if (same) {
+      ++it;
+      continue;
+    }
+    send_exit(it->second.relay, cluster::moved_reason());
+    keys_.erase(it->second.relay.address());
+    it = relays_.erase(it);
+  }
+}
+
+// -- behavior -----------------------------------------------------------------------------
 
 caf::behavior topic_directory::make_behavior() {
   set_down_handler([this](caf::down_msg& msg) {
     auto key = keys_.find(msg.source);
     if (key == keys_.end()) return;
+    if (key->second.what == kind::relay) {
+      if (auto it = relays_.find(key->second.topic);
+          it != relays_.end() && it->second.relay.address() == msg.source)
+        relays_.erase(it);
+      keys_.erase(key);
+      return;
+    }
     runtime_->counters->rooms.fetch_sub(1, std::memory_order_relaxed);
-    auto& rooms = key->second.raw ? raw_rooms_ : channel_rooms_;
+    auto& rooms = rooms_of(key->second.what);
     if (auto it = rooms.find(key->second.topic);
         it != rooms.end() && it->second.room.address() == msg.source)
       rooms.erase(it);
     keys_.erase(key);
   });
   return {
-      [this](join_atom atom, join_request& req) {
-        room_slot* slot = room_for(req.topic, false);
-        if (!slot) {
-          protocol::opt_ref ref = req.ref ? protocol::opt_ref(*req.ref) : std::nullopt;
-          make_response_promise().deliver(join_outcome{
-              false, 0,
-              net::make_frame(protocol::encode_reply(
-                  req.join_ref, ref, req.topic, "error",
-                  json::object{{"reason", protocol::reasons::join_crashed}})),
-              nullptr});
-          return;
-        }
-        ++slot->joins_forwarded;
-        delegate(slot->room, atom, std::move(req));
+      [this](join_atom, join_request& req) { on_join(req); },
+      [this](cluster::remote_join_atom, cluster::remote_join& wire) { on_remote_join(wire); },
+      [this](cluster::view_atom, cluster::cluster_view& view) { on_view(view); },
+      [this](cluster::relay_ends_atom) {
+        auto key = keys_.find(caf::actor_cast<caf::actor_addr>(current_sender()));
+        if (key == keys_.end() || key->second.what != kind::relay) return;
+        if (auto it = relays_.find(key->second.topic);
+            it != relays_.end() && it->second.relay.address() == key->first)
+          relays_.erase(it);
+        keys_.erase(key);
       },
       [this](subscribe_atom atom, const std::string& topic, caf::actor& connection) {
         room_slot* slot = room_for(topic, true);
@@ -87,6 +247,15 @@ caf::behavior topic_directory::make_behavior() {
       // topic stores it even with nobody there). Counted like a join, so that an
       // idle report crossing it does not stop the room under it.
       [this](api_atom atom, const std::string& topic, std::string& event, json::value& payload) {
+        if (auto owner = remote_owner(topic)) {
+          // The owner's room answers, whichever node the HTTP request came to.
+          auto promise = make_response_promise();
+          request(owner->second, remote_call_timeout, cluster::remote_api_atom::value, topic,
+                  std::move(event), boost::json::serialize(payload))
+              .then([promise](std::string& text) mutable { promise.deliver(parse_answer(text)); },
+                    [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+          return;
+        }
         room_slot* slot = room_for(topic, false);
         if (!slot) {
           make_response_promise().deliver(
@@ -102,13 +271,51 @@ caf::behavior topic_directory::make_behavior() {
         for (const auto& [topic, slot] : channel_rooms_) rooms.emplace_back(topic, slot.room);
         return rooms;
       },
+      // The same, asked by another node's directory: JSON travels as text.
+      [this](cluster::remote_api_atom, const std::string& topic, std::string& event,
+             std::string& payload) {
+        auto promise = make_response_promise();
+        boost::system::error_code ec;
+        auto value = boost::json::parse(payload, ec);
+        if (ec) return promise.deliver(caf::make_error(caf::sec::runtime_error, "bad_request"));
+        if (remote_owner(topic))
+          return promise.deliver(caf::make_error(caf::sec::runtime_error,
+                                                 std::string(protocol::reasons::owner_unreachable)));
+        room_slot* slot = room_for(topic, false);
+        if (!slot) return promise.deliver(caf::make_error(caf::sec::runtime_error, "unknown_topic"));
+        ++slot->joins_forwarded;
+        request(slot->room, caf::infinite, api_atom::value, std::move(event), std::move(value))
+            .then([promise](json::value& answer) mutable {
+                    promise.deliver(boost::json::serialize(answer));
+                  },
+                  [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      },
+      [this](cluster::remote_presence_atom, const std::string& topic, std::string& key) {
+        // key empty: the whole list.
+        auto promise = make_response_promise();
+        auto it = channel_rooms_.find(topic);
+        if (it == channel_rooms_.end())
+          return promise.deliver(std::string(key.empty() ? "{}" : "null"));
+        auto then = [promise](json::value& answer) mutable {
+          promise.deliver(boost::json::serialize(answer));
+        };
+        auto failed = [promise](caf::error& err) mutable { promise.deliver(std::move(err)); };
+        if (key.empty())
+          request(it->second.room, remote_call_timeout, presence_atom::value).then(then, failed);
+        else
+          request(it->second.room, remote_call_timeout, presence_atom::value, std::move(key))
+              .then(then, failed);
+      },
       [this](presence_atom atom, const std::string& topic) {
+        if (auto owner = remote_owner(topic))
+          return ask_owner_presence(owner->second, topic, std::string{});
         if (auto it = channel_rooms_.find(topic); it != channel_rooms_.end())
           delegate(it->second.room, atom);
         else
           make_response_promise().deliver(json::value(json::object()));
       },
       [this](presence_atom atom, const std::string& topic, std::string& key) {
+        if (auto owner = remote_owner(topic)) return ask_owner_presence(owner->second, topic, key);
         if (auto it = channel_rooms_.find(topic); it != channel_rooms_.end())
           delegate(it->second.room, atom, std::move(key));
         else
@@ -117,7 +324,15 @@ caf::behavior topic_directory::make_behavior() {
       [this](idle_atom, std::uint64_t joins_seen) {
         auto key = keys_.find(caf::actor_cast<caf::actor_addr>(current_sender()));
         if (key == keys_.end()) return;
-        auto& rooms = key->second.raw ? raw_rooms_ : channel_rooms_;
+        if (key->second.what == kind::relay) {
+          auto it = relays_.find(key->second.topic);
+          if (it == relays_.end() || it->second.joins_forwarded != joins_seen) return;
+          send(it->second.relay, stop_atom::value);
+          relays_.erase(it);
+          keys_.erase(key);
+          return;
+        }
+        auto& rooms = rooms_of(key->second.what);
         auto it = rooms.find(key->second.topic);
         if (it == rooms.end() || it->second.joins_forwarded != joins_seen) return;
         send(it->second.room, stop_atom::value);
@@ -127,7 +342,12 @@ caf::behavior topic_directory::make_behavior() {
       },
       [this](shutdown_atom) {
         for (auto& [addr, key] : keys_) {
-          auto& rooms = key.raw ? raw_rooms_ : channel_rooms_;
+          if (key.what == kind::relay) {
+            if (auto it = relays_.find(key.topic); it != relays_.end())
+              send_exit(it->second.relay, caf::exit_reason::user_shutdown);
+            continue;
+          }
+          auto& rooms = rooms_of(key.what);
           if (auto it = rooms.find(key.topic); it != rooms.end())
             send_exit(it->second.room, caf::exit_reason::user_shutdown);
         }

@@ -298,7 +298,7 @@ void http_api::cluster(const http_request& req, net::http_responder& respond) {
   std::string wanted = topic == req.query.end() ? "" : topic->second;
   if (!cluster_) {  // one node: itself
     respond(http_response::json(
-        200, json::serialize(cluster_json({{"local", 0, caf::actor{}}}, wanted))));
+        200, json::serialize(cluster_json({{"local", 0, caf::actor{}, caf::actor{}}}, wanted))));
     return;
   }
   system_.spawn(answer_cluster, cluster_, wanted, respond);

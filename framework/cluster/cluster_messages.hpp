@@ -15,11 +15,12 @@ struct node_record {
   std::string node;               ///< advertised "host:port"
   std::uint64_t incarnation = 0;  ///< start time (ns) with random low bits: later starts are larger
   caf::actor agent;
+  caf::actor directory;           ///< its topic directory: joins for topics it owns go there
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_record& x) {
-  return f(caf::meta::type_name("roomcast.node_record"), x.node, x.incarnation, x.agent);
+  return f(caf::meta::type_name("roomcast.node_record"), x.node, x.incarnation, x.agent, x.directory);
 }
 
 /// The responder first, then every member it knows.
@@ -34,7 +35,16 @@ using start_atom = caf::atom_constant<caf::atom("c_start")>;      // server -> a
 using ping_atom = caf::atom_constant<caf::atom("c_ping")>;        // agent -> agents: alive?
 using beat_atom = caf::atom_constant<caf::atom("c_beat")>;        // agent -> itself: ping round
 
+/// The membership as the agent hands it to its node's directory (local only):
+/// this node's name and every other member's directory.
+struct cluster_view {
+  std::string self;
+  std::vector<std::pair<std::string, caf::actor>> peers;
+};
+
 /// Registers the cross-node types with `cfg` (before the actor system starts).
 void register_cluster_types(caf::actor_system_config& cfg);
 
 }  // namespace roomcast::cluster
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::cluster::cluster_view)

@@ -1,5 +1,6 @@
 #include "cluster/node_agent.hpp"
 
+#include "cluster/relay_messages.hpp"
 #include "util/log.hpp"
 
 #include <caf/io/all.hpp>
@@ -39,6 +40,14 @@ std::optional<std::pair<std::string, std::uint16_t>> split(const std::string& no
 void register_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_record>("roomcast.node_record");
   cfg.add_message_type<node_records>("roomcast.node_records");
+  cfg.add_message_type<wire_frame>("roomcast.wire_frame");
+  cfg.add_message_type<std::vector<wire_frame>>("roomcast.wire_frames");
+  cfg.add_message_type<member_wire_frames>("roomcast.member_wire_frames");
+  cfg.add_message_type<relay_frames>("roomcast.relay_frames");
+  cfg.add_message_type<wire_socket>("roomcast.wire_socket");
+  cfg.add_message_type<remote_join>("roomcast.remote_join");
+  cfg.add_message_type<remote_join_outcome>("roomcast.remote_join_outcome");
+  cfg.add_message_type<remote_push>("roomcast.remote_push");
 }
 
 std::uint64_t new_incarnation() {
@@ -61,6 +70,7 @@ caf::behavior node_agent::make_behavior() {
   return {
       [this](start_atom, std::string& self_node) {
         settings_.self_node = std::move(self_node);
+        publish_view();
         send(this, seed_atom::value);
         send(this, beat_atom::value);
         become(running());
@@ -103,7 +113,8 @@ caf::behavior node_agent::running() {
 }
 
 node_records node_agent::records() {
-  node_records out{{settings_.self_node, settings_.incarnation, caf::actor_cast<caf::actor>(this)}};
+  node_records out{{settings_.self_node, settings_.incarnation, caf::actor_cast<caf::actor>(this),
+                    settings_.directory}};
   for (const auto& [name, m] : members_) out.push_back(m);
   return out;
 }
@@ -122,6 +133,7 @@ bool node_agent::add(const node_record& r) {
   monitor(r.agent);
   log::info("cluster", "node joined",
             {{"node", r.node}, {"members", std::to_string(members_.size() + 1)}});
+  publish_view();
   return true;
 }
 
@@ -154,7 +166,8 @@ void node_agent::connect_to(const std::string& node) {
                                const std::set<std::string>&) {
             auto agent = caf::actor_cast<caf::actor>(ptr);
             if (!agent) return failed();
-            node_record me{settings_.self_node, settings_.incarnation, caf::actor_cast<caf::actor>(this)};
+            node_record me{settings_.self_node, settings_.incarnation,
+                           caf::actor_cast<caf::actor>(this), settings_.directory};
             request(agent, hello_timeout, hello_atom::value, me)
                 .then(
                     [this, node, agent, failed](node_records& theirs) {
@@ -195,6 +208,15 @@ void node_agent::drop(const std::string& node, const caf::actor_addr& agent, con
   members_.erase(it);
   util::counters::bump(settings_.counters->cluster_leaves);
   settings_.counters->cluster_members.store(members_.size() + 1, std::memory_order_relaxed);
+  publish_view();
+}
+
+void node_agent::publish_view() {
+  if (!settings_.directory) return;
+  cluster_view view{settings_.self_node, {}};
+  for (const auto& [name, m] : members_)
+    if (m.directory) view.peers.emplace_back(name, m.directory);
+  send(settings_.directory, view_atom::value, std::move(view));
 }
 
 }  // namespace roomcast::cluster

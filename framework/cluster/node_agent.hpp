@@ -28,6 +28,7 @@ struct agent_settings {
   std::chrono::milliseconds failure_timeout{2'500};
   std::shared_ptr<util::counters> counters;  ///< members, joins and leaves for /metrics
   bool tls = false;  ///< connect through CAF's OpenSSL manager (mutual TLS)
+  caf::actor directory;  ///< this node's topic directory: told every membership change
 };
 
 class node_agent : public caf::event_based_actor {
@@ -48,6 +49,8 @@ class node_agent : public caf::event_based_actor {
   void ping_members();
   /// Drops `node` if it is still the member with `agent` (logs `why`).
   void drop(const std::string& node, const caf::actor_addr& agent, const std::string& why);
+  /// Tells the directory who is in (after every change).
+  void publish_view();
 
   agent_settings settings_;
   std::map<std::string, node_record> members_;  // by node name, self excluded

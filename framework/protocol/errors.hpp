@@ -19,6 +19,9 @@ inline constexpr std::string_view too_many_channels = "too many channels";
 inline constexpr std::string_view invalid_topic = "invalid topic";
 inline constexpr std::string_view join_crashed = "join crashed";
 inline constexpr std::string_view join_timeout = "join timeout";
+// The topic's owner node did not answer a join (it died, hangs, or the nodes'
+// views of the membership disagree for a moment): the client retries.
+inline constexpr std::string_view owner_unreachable = "owner unreachable";
 inline constexpr std::string_view unauthorized = "unauthorized";  // a topic rule refused the join
 inline constexpr std::string_view binary_unsupported = "binary payloads not supported";
 // Durable topics.

@@ -4,6 +4,7 @@
 // graceful leave. Every wait is bounded and polls the nodes' GET /api/cluster.
 #include "common/temp_dir.hpp"
 #include "common/test_ca.hpp"
+#include "cluster/cluster_nodes.hpp"
 #include "integration/child_process.hpp"
 #include "integration/test_server.hpp"
 
@@ -23,75 +24,6 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-constexpr const char* api_key = "cluster-test-key";
-
-/// A free loopback port (bound and released: good enough on a test machine).
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-struct node {
-  std::unique_ptr<child_process> proc;
-  std::uint16_t http_port = 0;
-  std::string name;  // "127.0.0.1:CLUSTER_PORT"
-
-  /// GET /api/cluster (with ?topic=), parsed; null when the node does not answer.
-  [[nodiscard]] json::value cluster(const std::string& topic = "") const {
-    auto res = http_get(http_port, "/api/cluster" + (topic.empty() ? "" : "?topic=" + topic),
-                        std::string("Authorization: Bearer ") + api_key + "\r\n");
-    if (res.status != 200) return nullptr;
-    return json::parse(res.body);
-  }
-
-  [[nodiscard]] std::set<std::string> members() const {
-    std::set<std::string> out;
-    auto c = cluster();
-    if (c.is_object())
-      for (const auto& m : c.at("members").as_array()) out.insert(std::string(m.at("node").as_string()));
-    return out;
-  }
-
-  [[nodiscard]] std::uint64_t incarnation_of(const std::string& who) const {
-    auto view = cluster();  // kept alive: the loop walks into it
-    for (const auto& m : view.at("members").as_array())
-      if (m.at("node").as_string() == who) return m.at("incarnation").to_number<std::uint64_t>();
-    return 0;
-  }
-};
-
-node start_node(const std::vector<std::string>& peers, std::uint16_t cluster_port = 0,
-                const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args{"--host", "127.0.0.1", "--port", "0", "--cluster-port",
-                                std::to_string(cluster_port), "--api-key", api_key,
-                                "--log-level", "warn", "--data-dir", "/tmp"};
-  std::string list;
-  for (const auto& p : peers) list += (list.empty() ? "" : ",") + p;
-  if (!list.empty()) args.insert(args.end(), {"--peers", list});
-  args.insert(args.end(), extra.begin(), extra.end());
-  node n;
-  n.proc = spawn_server(args);
-  n.http_port = listening_port(*n.proc);
-  auto line = n.proc->read_line(5s);
-  const std::string prefix = "cluster node ";
-  EXPECT_TRUE(line.starts_with(prefix)) << line << n.proc->drain_stderr();
-  n.name = line.substr(prefix.size());
-  return n;
-}
-
-std::set<std::string> names(std::initializer_list<const node*> nodes) {
-  std::set<std::string> out;
-  for (const auto* n : nodes) out.insert(n->name);
-  return out;
-}
 
 struct three_nodes : ::testing::Test {
   node a, b, c;
