@@ -45,7 +45,9 @@ std::vector<std::shared_ptr<ws_conn>> client_pool::connect(
       auto conn = make_ws_conn(ioc_);
       if (handler) conn->on_message(handler(started));
       conns[started++] = conn;
-      conn->connect(o.host, o.port, o.path, [p](bool ok, const std::string& error) {
+      // With several ports (the nodes of a cluster), connections take turns.
+      auto port = o.ports.empty() ? o.port : o.ports[(started - 1) % o.ports.size()];
+      conn->connect(o.host, port, o.path, [p](bool ok, const std::string& error) {
         std::lock_guard inner(p->mutex);
         if (!ok && p->failure.empty()) p->failure = error;
         ++p->finished;

@@ -27,6 +27,7 @@ struct options {
   std::string scenario;
   std::string host = "127.0.0.1";
   std::uint16_t port = 4000;
+  std::vector<std::uint16_t> ports;  // --ports: connections spread over these (a cluster's nodes)
   std::string path = "/socket/websocket?vsn=2.0.0";  // raw scenarios use "/"
   std::size_t connections = 100;
   std::size_t publishers = 1;

@@ -10,6 +10,7 @@
 
 #include <iostream>
 #include <map>
+#include <sstream>
 
 namespace po = boost::program_options;
 using namespace roomcast::bench;
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
       ("scenario", po::value(&o.scenario)->required(), "what to run")
       ("host", po::value(&o.host)->default_value(o.host), "server address (loopback)")
       ("port", po::value(&port)->default_value(port), "server port")
+      ("ports", po::value<std::string>(), "comma-separated ports: connection i goes to port i mod count (a cluster's nodes; publishers are the first connections)")
       ("path", po::value(&path), "upgrade target (default: /socket/websocket?vsn=2.0.0, raw: /)")
       ("connections,n", po::value(&o.connections)->default_value(o.connections), "client connections")
       ("publishers,m", po::value(&o.publishers)->default_value(o.publishers), "fanout: publishing members")
@@ -88,6 +90,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.port = static_cast<std::uint16_t>(port);
+  if (vm.count("ports")) {
+    std::stringstream list(vm["ports"].as<std::string>());
+    for (std::string item; std::getline(list, item, ',');) {
+      unsigned long p = 0;
+      try {
+        p = std::stoul(item);
+      } catch (const std::exception&) {
+      }
+      if (p == 0 || p > 65535) {
+        std::cerr << "roomcast-bench: bad port in --ports: " << item << "\n";
+        return 2;
+      }
+      o.ports.push_back(static_cast<std::uint16_t>(p));
+    }
+  }
   bool raw = o.scenario == "echo" || o.scenario == "broadcast";
   o.path = vm.count("path") ? path : (raw ? "/" : o.path);
   raise_fd_limit();

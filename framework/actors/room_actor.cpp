@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <map>
 #include <cstdio>
 #include <random>
 
@@ -67,12 +68,27 @@ caf::behavior room_actor::make_behavior() {
                          ? static_cast<leave_reason>(why)
                          : leave_reason::closed);
       },
+      [this](cluster::relay_audit_atom, const std::vector<std::uint64_t>& ids) {
+        auto relay = current_sender()->address();
+        for (auto id : ids) {
+          auto it = members_.find(id);
+          if (it == members_.end() || it->second.connection.address() != relay) {
+            send(caf::actor_cast<caf::actor>(current_sender()), cluster::relay_stale_atom::value);
+            return;
+          }
+        }
+      },
       // A node left the cluster (it may hang rather than have closed its links).
       [this](cluster::node_gone_atom, const caf::node_id& node) {
-        std::vector<caf::actor_addr> gone;
+        std::map<caf::actor_addr, caf::actor> gone;
         for (const auto& [addr, id] : members_by_connection_)
-          if (addr.node() == node) gone.push_back(addr);
-        for (const auto& addr : gone) drop_connection(addr);
+          if (addr.node() == node) gone.emplace(addr, members_.at(id).connection);
+        for (const auto& [addr, relay] : gone) {
+          drop_connection(addr);
+          // A hung node that wakes up finds its relay ended (moved): its
+          // members join again instead of believing they still are.
+          send_exit(relay, cluster::moved_reason());
+        }
         notify_if_idle();
       },
       [this](subscribe_atom, const caf::actor& connection) -> caf::actor {
@@ -315,8 +331,11 @@ void room_actor::handle_push(push_request& req) {
 void room_actor::handle_remote_push(cluster::remote_push& wire) {
   auto it = members_.find(wire.member_id);
   if (it == members_.end() || !it->second.remote ||
-      it->second.connection.address() != current_sender()->address())
+      it->second.connection.address() != current_sender()->address()) {
+    // A member we dropped (its node hung, or the link broke): the relay starts over.
+    send(caf::actor_cast<caf::actor>(current_sender()), cluster::relay_stale_atom::value);
     return;
+  }
   push_request req{wire.member_id, wire.has_ref ? std::optional<std::string>(std::move(wire.ref))
                                                 : std::nullopt,
                    std::move(wire.event), {}, std::nullopt};

@@ -48,6 +48,7 @@ void register_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<remote_join>("roomcast.remote_join");
   cfg.add_message_type<remote_join_outcome>("roomcast.remote_join_outcome");
   cfg.add_message_type<remote_push>("roomcast.remote_push");
+  cfg.add_message_type<std::vector<std::uint64_t>>("roomcast.ids");
 }
 
 std::uint64_t new_incarnation() {

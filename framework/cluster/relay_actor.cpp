@@ -41,8 +41,14 @@ relay_actor::relay_actor(caf::actor_config& cfg, std::string topic, caf::actor o
       directory_(std::move(directory)),
       join_timeout_(join_timeout) {}
 
+namespace {
+/// How often a relay lists its members to the owner's room (see relay_audit_atom).
+constexpr auto audit_period = std::chrono::seconds(3);
+}  // namespace
+
 caf::behavior relay_actor::make_behavior() {
   set_down_handler([this](caf::down_msg& msg) { handle_down(msg); });
+  delayed_send(this, audit_period, relay_audit_atom::value);
   return {
       [this](join_atom, join_request& req) { handle_join(req); },
       [this](remote_join_atom, remote_join_outcome& outcome) { on_outcome(outcome); },
@@ -53,6 +59,21 @@ caf::behavior relay_actor::make_behavior() {
       [this](leave_atom, std::uint64_t member_id, const std::optional<std::string>& ref,
              leave_reason why) { handle_leave(member_id, ref, why); },
       [this](relay_atom, relay_frames& in) { handle_frames(in); },
+      [this](relay_audit_atom) {
+        if (room_ && !members_.empty()) {
+          std::vector<std::uint64_t> ids;
+          ids.reserve(members_.size());
+          for (const auto& [id, connection] : members_)
+            if (!leaving_.count(id)) ids.push_back(id);
+          send(room_, relay_audit_atom::value, std::move(ids));
+        }
+        delayed_send(this, audit_period, relay_audit_atom::value);
+      },
+      // The owner's room lost some of our members: all of them join again.
+      [this](relay_stale_atom) {
+        send(directory_, relay_ends_atom::value);
+        quit(moved_reason());
+      },
       [this](stop_atom) { quit(); },
   };
 }
@@ -64,6 +85,7 @@ void relay_actor::on_exit() {
   for (const auto& [id, join] : pending_) waiting.push_back(id);
   for (auto id : waiting) refuse(id, protocol::reasons::owner_unreachable, false);
   members_.clear();
+  leaving_.clear();
   by_connection_.clear();
   pending_.clear();
   room_ = nullptr;
@@ -154,7 +176,10 @@ void relay_actor::handle_leave(std::uint64_t member_id, const std::optional<std:
        static_cast<std::uint8_t>(why));
   // With a ref the room answers; the member is forgotten once that arrived
   // (the room lists it as gone).
-  if (!ref) forget(member_id);
+  if (ref)
+    leaving_.insert(member_id);
+  else
+    forget(member_id);
 }
 
 void relay_actor::handle_frames(relay_frames& in) {
@@ -206,6 +231,7 @@ void relay_actor::forget(std::uint64_t member_id) {
   if (it == members_.end()) return;
   auto connection = it->second.address();
   members_.erase(it);
+  leaving_.erase(member_id);
   auto [first, last] = by_connection_.equal_range(connection);
   for (auto m = first; m != last; ++m)
     if (m->second == member_id) {

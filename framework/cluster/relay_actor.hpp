@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace roomcast::cluster {
 
@@ -56,6 +57,7 @@ class relay_actor : public caf::event_based_actor {
   std::chrono::milliseconds join_timeout_;
   caf::actor room_;  // the owner's room, once a join was accepted
   std::unordered_map<std::uint64_t, caf::actor> members_;  // the room's member id -> connection
+  std::unordered_set<std::uint64_t> leaving_;  // left with a ref: the room's answer is due
   std::unordered_multimap<caf::actor_addr, std::uint64_t> by_connection_;
   std::unordered_map<std::uint64_t, pending_join> pending_;  // by request id
   std::uint64_t next_request_ = 0;

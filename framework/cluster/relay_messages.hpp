@@ -25,6 +25,12 @@ using relay_atom = caf::atom_constant<caf::atom("r_frames")>;        // owner's 
 using remote_api_atom = caf::atom_constant<caf::atom("r_api")>;      // directory -> owner's directory
 using remote_presence_atom = caf::atom_constant<caf::atom("r_pres")>;  // directory -> owner's directory
 using view_atom = caf::atom_constant<caf::atom("c_view")>;           // agent -> directory (local)
+// A relay lists its members to the owner's room now and then; the room answers
+// stale when it does not know one (it dropped them while the relay's node hung,
+// or the link broke and came back): the relay then ends with moved_reason and
+// its members join again.
+using relay_audit_atom = caf::atom_constant<caf::atom("r_audit")>;  // relay -> owner's room
+using relay_stale_atom = caf::atom_constant<caf::atom("r_stale")>;  // owner's room -> relay
 using relay_ends_atom = caf::atom_constant<caf::atom("r_ends")>;    // relay -> its directory (local)
 using node_gone_atom = caf::atom_constant<caf::atom("c_gone")>;      // directory -> rooms (local)
 

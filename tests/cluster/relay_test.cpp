@@ -156,6 +156,31 @@ TEST_F(relayed, AKilledNodesMembersLeaveWithinThreeSecondsAndTrafficGoesOn) {
   EXPECT_EQ(messages_until_end(*on_b, echo_topic), std::multiset<std::int64_t>{1});
 }
 
+TEST_F(relayed, AHungNodesMembersLeaveAndJoinAgainWhenItWakes) {
+  auto& a = nodes[0];
+  auto& b = nodes[1];
+  auto& c = nodes[2];
+  auto topic = topic_owned_by(a, a.name, "presence:z");
+  auto on_b = b.connect();
+  auto on_c = c.connect();
+  join_ok(*on_b, topic, json::object{{"user", "ub"}});
+  join_ok(*on_c, topic, json::object{{"user", "uc"}});
+  ASSERT_TRUE(within(3s, [&] { return http_presence(a, topic) == std::set<std::string>{"ub", "uc"}; }));
+  ASSERT_EQ(::kill(c.proc->pid, SIGSTOP), 0);
+  // Heartbeat 0.5 s + failure timeout 2.5 s: "uc" leaves after about 3 s.
+  auto left = within(6s, [&] { return http_presence(a, topic) == std::set<std::string>{"ub"}; });
+  ASSERT_EQ(::kill(c.proc->pid, SIGCONT), 0);
+  ASSERT_TRUE(left) << "a hung node's member stayed";
+  // Awake, C's client is joined again (silently, or phoenix.js-style after phx_error).
+  auto back = within(10s, [&] {
+    if (on_c->wait_for(topic, "phx_error", 0ms)) on_c->join(topic, json::object{{"user", "uc"}});
+    return http_presence(a, topic) == std::set<std::string>{"ub", "uc"};
+  });
+  EXPECT_TRUE(back) << "C's member did not come back";
+  auto r = await(on_c->push(topic, "update", json::object{{"awake", true}}));
+  EXPECT_EQ(r.status, "ok") << json::serialize(r.response);
+}
+
 TEST(Relay, ATopicOfAKilledNodeIsServedByAnotherAfterARejoin) {
   auto nodes = start_cluster(3);
   auto& a = nodes[0];
