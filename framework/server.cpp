@@ -11,6 +11,10 @@
 #include "auth/token_verifier.hpp"
 #include "cluster/node_agent.hpp"
 #include "cluster/rendezvous.hpp"
+#include "gateway/backend_answer.hpp"
+#include "gateway/backend_client.hpp"
+#include "gateway/backend_url.hpp"
+#include "gateway/proxy_channel.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/server_metrics.hpp"
 #include "net/gateway.hpp"
@@ -42,6 +46,8 @@
 
 namespace roomcast {
 
+namespace json = boost::json;
+
 namespace asio = boost::asio;
 
 namespace {
@@ -59,7 +65,8 @@ unsigned default_threads() { return std::max(1u, std::thread::hardware_concurren
 
 // The gateway (what the socket layer asks of the server) lives in its own object
 // so that sessions can hold it by shared_ptr without holding the server.
-class server_gateway final : public net::gateway {
+class server_gateway final : public net::gateway,
+                             public std::enable_shared_from_this<server_gateway> {
  public:
   server_gateway(std::shared_ptr<const actors::runtime> rt, caf::actor_system& system,
                  caf::actor directory, std::shared_ptr<actors::connection_tracker> tracker,
@@ -121,11 +128,97 @@ class server_gateway final : public net::gateway {
     return json_error(500, "internal_error", "internal error");
   }
 
-  net::upgrade_plan plan_upgrade(const http_request& req) override {
+  /// A connect proxy: the backend decides instead of the on_connect handler.
+  void use_connect_proxy(std::shared_ptr<roomcast::gateway::backend_client> backend, std::string path) {
+    connect_backend_ = std::move(backend);
+    connect_path_ = std::move(path);
+  }
+
+  void plan_upgrade(const http_request& req, std::function<void(net::upgrade_plan)> decide) override {
+    prepared_upgrade ready;
+    if (auto refusal = prepare_upgrade(req, ready)) {
+      net::upgrade_plan plan;
+      plan.refusal = std::move(*refusal);
+      return decide(std::move(plan));
+    }
+    if (!connect_backend_) return decide(decide_locally(std::move(ready)));
+    const auto& r = ready.request;
+    json::object headers;
+    for (const auto& [name, value] : r.headers)
+      if (name != "sec-websocket-key" && name != "sec-websocket-extensions") headers[name] = value;
+    json::object params;
+    for (const auto& [name, value] : r.params)
+      if (name != "token" || !tokens_) params[name] = value;
+    json::object body{{"request_id", "connect/" + std::to_string(next_connection_id_.load() + 1)},
+                      {"path", r.path},          {"params", params},
+                      {"headers", headers},      {"remote_address", r.remote_address},
+                      {"subject", r.subject},    {"claims", r.claims},
+                      {"tls", r.tls}};
+    // Only asks: safe to retry.
+    connect_backend_->post_json(
+        connect_path_, json::serialize(body), true,
+        [self = shared_from_this(), ready = std::make_shared<prepared_upgrade>(std::move(ready)),
+         decide](roomcast::gateway::call_result result) {
+          decide(self->decide_by_backend(std::move(*ready), result));
+        });
+  }
+
+ private:
+  /// What an upgrade needs once its checks passed: the request as on_connect
+  /// sees it, the raw endpoint's factory (if any) and the token's expiry.
+  struct prepared_upgrade {
+    connect_request request;
+    const raw_handler_factory* raw_factory = nullptr;
+    std::optional<std::int64_t> expires_at;
+  };
+
+  net::upgrade_plan refused(http_response response) {
     net::upgrade_plan plan;
+    plan.refusal = std::move(response);
+    return plan;
+  }
+
+  net::upgrade_plan decide_locally(prepared_upgrade ready) {
+    connect_result decision = connect_result::accept(ready.request.subject, ready.request.claims);
+    if (on_connect_) {
+      try {
+        decision = on_connect_(ready.request);
+      } catch (const std::exception& e) {
+        log::error("http", "on_connect threw", {{"error", e.what()}});
+        return refused(json_error(500, "internal_error", "internal error"));
+      } catch (...) {
+        log::error("http", "on_connect threw");
+        return refused(json_error(500, "internal_error", "internal error"));
+      }
+    }
+    return finish_upgrade(std::move(ready), decision);
+  }
+
+  net::upgrade_plan decide_by_backend(prepared_upgrade ready, const roomcast::gateway::call_result& result) {
+    if (result.what != roomcast::gateway::call_result::outcome::ok) {
+      log::warn("gateway", "connect proxy call failed", {{"error", result.error}});
+      return refused(json_error(503, std::string(roomcast::gateway::failure_reason(result)),
+                                "the connect backend did not answer"));
+    }
+    auto parsed = roomcast::gateway::parse_connect_answer(result.body);
+    if (auto* why = std::get_if<std::string>(&parsed)) {
+      log::warn("gateway", "connect proxy answered something else", {{"error", *why}});
+      return refused(json_error(502, std::string(roomcast::gateway::backend_error),
+                                "the connect backend's answer is not valid: " + *why));
+    }
+    auto& answer = std::get<roomcast::gateway::connect_answer>(parsed);
+    if (!answer.accepted)
+      return finish_upgrade(std::move(ready),
+                            connect_result::refuse(answer.reason, answer.http_status));
+    return finish_upgrade(std::move(ready),
+                          connect_result::accept(answer.user_id, std::move(answer.assigns)));
+  }
+
+  /// The checks every upgrade passes before anyone decides on it; a refusal, or
+  /// nullopt with `ready` filled in.
+  std::optional<http_response> prepare_upgrade(const http_request& req, prepared_upgrade& ready) {
     if (draining_) {
-      plan.refusal = json_error(503, "draining", "this server is draining; connect to another");
-      return plan;
+      return json_error(503, "draining", "this server is draining; connect to another");
     }
     const raw_handler_factory* raw_factory = nullptr;
     if (req.path != runtime_->options.socket_path) {
@@ -135,14 +228,12 @@ class server_gateway final : public net::gateway {
           break;
         }
       if (!raw_factory) {
-        plan.refusal = json_error(404, "not_found", "no WebSocket endpoint at " + req.path);
-        return plan;
+        return json_error(404, "not_found", "no WebSocket endpoint at " + req.path);
       }
     } else if (auto vsn = req.query.find("vsn");
                vsn != req.query.end() && !vsn->second.starts_with("2.")) {
-      plan.refusal = json_error(400, "unsupported_version",
+      return json_error(400, "unsupported_version",
                                 "only the Phoenix v2 serializer (vsn=2.0.0) is supported");
-      return plan;
     }
 
     // Cross-site WebSocket hijacking: a page from an origin not on the list.
@@ -150,23 +241,20 @@ class server_gateway final : public net::gateway {
     if (auto origin = req.headers.find("origin");
         !o.allowed_origins.empty() && origin != req.headers.end() &&
         !auth::origin_allowed(origin->second, o.allowed_origins)) {
-      plan.refusal = json_error(403, "origin_not_allowed",
+      return json_error(403, "origin_not_allowed",
                                 "WebSocket connections from " + origin->second + " are not allowed");
-      return plan;
     }
 
     // Connection limits, before anything is spent on the socket.
     auto& counters = *runtime_->counters;
     if (o.max_connections && registry_->size() >= o.max_connections) {
       util::counters::bump(counters.refused_node_limit);
-      plan.refusal = json_error(503, "too_many_connections", "this server is at its connection limit");
-      return plan;
+      return json_error(503, "too_many_connections", "this server is at its connection limit");
     }
     if (o.max_connections_per_ip && registry_->count_from(req.remote_address) >= o.max_connections_per_ip) {
       util::counters::bump(counters.refused_ip_limit);
-      plan.refusal = json_error(429, "too_many_connections_from_address",
+      return json_error(429, "too_many_connections_from_address",
                                 "too many connections from this address");
-      return plan;
     }
 
     // The token, before the application sees anything.
@@ -185,8 +273,7 @@ class server_gateway final : public net::gateway {
         auto verified = tokens_->verify(token, now);
         if (!verified.ok) {
           util::counters::bump(runtime_->counters->refused_tokens);
-          plan.refusal = json_error(401, "unauthorized", verified.reason);
-          return plan;
+          return json_error(401, "unauthorized", verified.reason);
         }
         request.subject = std::move(verified.subject);
         request.claims = std::move(verified.claims);
@@ -194,37 +281,29 @@ class server_gateway final : public net::gateway {
       }
     }
 
-    connect_result decision = connect_result::accept(request.subject, request.claims);
-    if (on_connect_) {
-      try {
-        decision = on_connect_(request);
-      } catch (const std::exception& e) {
-        log::error("http", "on_connect threw", {{"error", e.what()}});
-        plan.refusal = json_error(500, "internal_error", "internal error");
-        return plan;
-      } catch (...) {
-        log::error("http", "on_connect threw");
-        plan.refusal = json_error(500, "internal_error", "internal error");
-        return plan;
-      }
-    }
-    if (!decision.accepted()) {
-      plan.refusal = json_error(decision.http_status(), "connect_refused", decision.reason());
-      return plan;
-    }
+    ready.request = std::move(request);
+    ready.raw_factory = raw_factory;
+    ready.expires_at = expires_at;
+    return std::nullopt;
+  }
 
+  net::upgrade_plan finish_upgrade(prepared_upgrade ready, const connect_result& decision) {
+    if (!decision.accepted())
+      return refused(json_error(decision.http_status(), "connect_refused", decision.reason()));
+    const auto& request = ready.request;
+    net::upgrade_plan plan;
     auto info = std::make_shared<socket_info>();
     info->id = "c" + std::to_string(++next_connection_id_);
     info->user_id = decision.user_id();
     info->assigns = decision.assigns();
-    info->remote_address = req.remote_address;
-    info->params = req.query;
+    info->remote_address = request.remote_address;
+    info->params = request.params;
     if (tokens_) info->params.erase("token");  // verified above; channels need not see it
-    info->token_expires_at = expires_at;
+    info->token_expires_at = ready.expires_at;
     if (info->user_id.empty()) info->user_id = request.subject;  // on_connect may leave it to the token
     if (info->assigns.empty()) info->assigns = request.claims;
     std::unique_ptr<raw_handler> raw;
-    if (raw_factory) raw = (*raw_factory)();
+    if (ready.raw_factory) raw = (*ready.raw_factory)();
     // shared_ptr so the std::function stays copyable; the handler moves out once.
     auto raw_holder = std::make_shared<std::unique_ptr<raw_handler>>(std::move(raw));
     plan.attach = [&system = system_, directory = directory_, rt = runtime_, info, raw_holder,
@@ -238,7 +317,6 @@ class server_gateway final : public net::gateway {
     return plan;
   }
 
- private:
   std::shared_ptr<const actors::runtime> runtime_;
   api::http_api api_;
   std::shared_ptr<net::session_registry> registry_;
@@ -249,6 +327,8 @@ class server_gateway final : public net::gateway {
   std::map<std::string, http_handler> routes_;
   std::vector<std::shared_ptr<const api::static_files>> statics_;
   connect_handler on_connect_;
+  std::shared_ptr<roomcast::gateway::backend_client> connect_backend_;  // the connect proxy, if any
+  std::string connect_path_;
   std::optional<auth::token_verifier> tokens_;
   net::socket_limits limits_;
   std::atomic<bool> draining_{false};
@@ -269,6 +349,34 @@ struct server::impl {
   asio::io_context ioc;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> io_threads;
+  /// Proxy channels' and the connect proxy's backends (after ioc: destroyed
+  /// before it; channel factories hold them weakly).
+  std::vector<std::shared_ptr<roomcast::gateway::backend_client>> backends;
+  std::shared_ptr<roomcast::gateway::backend_client> connect_backend;
+  std::string connect_path;
+
+  /// A backend client for `url`; throws std::invalid_argument when it is not http://HOST:PORT/PATH.
+  std::pair<std::shared_ptr<roomcast::gateway::backend_client>, std::string> make_backend(
+      std::string name, const backend_settings& settings) {
+    auto url = roomcast::gateway::parse_backend_url(settings.url);
+    if (!url)
+      throw std::invalid_argument("backend URL must be http://HOST:PORT/PATH: " + settings.url);
+    if (settings.timeout.count() <= 0 || settings.max_in_flight == 0 || settings.failure_threshold == 0)
+      throw std::invalid_argument("backend " + name +
+                                  ": timeout, max_in_flight and failure_threshold must be > 0");
+    roomcast::gateway::backend_options o;
+    o.name = std::move(name);
+    o.host = url->host;
+    o.port = url->port;
+    o.timeout = settings.timeout;
+    o.max_in_flight = settings.max_in_flight;
+    o.max_queued = settings.max_queued;
+    o.failure_threshold = settings.failure_threshold;
+    o.open_for = settings.open_for;
+    auto client = std::make_shared<roomcast::gateway::backend_client>(ioc, std::move(o));
+    backends.push_back(client);
+    return {client, url->base};
+  }
   caf::actor_system_config actor_config;
   std::optional<caf::actor_system> system;
   caf::actor directory;
@@ -295,6 +403,26 @@ server::~server() { stop(); }
 void server::channel(std::string pattern, channel_factory factory) {
   if (impl_->started) throw std::logic_error("server::channel after start()");
   impl_->channels.push_back({std::move(pattern), std::move(factory)});
+}
+
+void server::proxy_channel(std::string pattern, backend_settings backend) {
+  if (impl_->started) throw std::logic_error("server::proxy_channel after start()");
+  auto [client, base] = impl_->make_backend(pattern, backend);
+  std::weak_ptr<roomcast::gateway::backend_client> weak = client;
+  impl_->channels.push_back(
+      {std::move(pattern),
+       [weak, base = std::move(base)](std::string_view) -> std::unique_ptr<roomcast::channel> {
+         auto held = weak.lock();
+         if (!held) return nullptr;  // the server is going away
+         return std::make_unique<roomcast::gateway::proxy_channel>(std::move(held), base);
+       }});
+}
+
+void server::connect_proxy(backend_settings backend) {
+  if (impl_->started) throw std::logic_error("server::connect_proxy after start()");
+  auto [client, base] = impl_->make_backend("connect", backend);
+  impl_->connect_backend = std::move(client);
+  impl_->connect_path = base + "/connect";
 }
 
 void server::on_connect(connect_handler handler) {
@@ -448,6 +576,7 @@ void server::start() {
       caf::anon_send(s.cluster_agent, cluster::start_atom::value, s.cluster_node);
       s.gateway->attach_cluster(s.cluster_agent);
     }
+    if (s.connect_backend) s.gateway->use_connect_proxy(s.connect_backend, s.connect_path);
     // Last: once it listens, everything it hands requests to exists.
     auto address = asio::ip::make_address(s.options.host);
     s.listener = std::make_shared<net::listener>(

@@ -49,6 +49,8 @@ using api_atom = caf::atom_constant<caf::atom("api_bcast")>;         // -> direc
 using rooms_atom = caf::atom_constant<caf::atom("rooms")>;           // -> directory
 using count_atom = caf::atom_constant<caf::atom("count")>;           // -> room
 using disconnect_atom = caf::atom_constant<caf::atom("disconnect")>; // -> connection
+using run_atom = caf::atom_constant<caf::atom("run")>;               // dispatcher -> room
+using join_expire_atom = caf::atom_constant<caf::atom("join_exp")>;  // room -> itself
 using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;         // connection -> itself
 using expired_atom = caf::atom_constant<caf::atom("expired")>;       // connection -> itself
 
@@ -118,3 +120,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<std::string>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::leave_reason)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boost::json::value)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(roomcast::actors::room_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void()>)

@@ -107,6 +107,17 @@ caf::behavior room_actor::make_behavior() {
         send_durable();
       },
       [this](timer_atom, timer_id id) { handle_timer(id); },
+      [this](run_atom, std::function<void()>& fn) {
+        guarded("dispatched callback", fn);
+        notify_if_idle();
+      },
+      [this](join_expire_atom, std::uint64_t id) {
+        auto it = members_.find(id);
+        if (it == members_.end() || !it->second.undecided) return;
+        auto pending = std::move(it->second.undecided);
+        refuse_join(id, pending->answer, pending->ref,
+                    json::object{{"reason", protocol::reasons::join_timeout}});
+      },
       [this](flush_atom, bool with_diff) {
         if (with_diff) {
           diff_flush_scheduled_ = false;
@@ -202,20 +213,43 @@ void room_actor::handle_join(join_request& req) {
   std::uint64_t id = ++next_member_id_;
   auto [it, inserted] = members_.emplace(
       id, member_entry{member(id, req.join_ref, req.socket), req.connection, true, {}, {},
-                       req.backlog, nullptr, req.remote});
+                       req.backlog, nullptr, req.remote, nullptr});
   join_result result = join_result::refuse(protocol::reasons::join_crashed);
   if (!guarded("on_join", [&] { result = handler_->on_join(req.params, it->second.info); })) {
     refuse(json::object{{"reason", protocol::reasons::join_crashed}});
     return;
   }
-  if (!result.accepted()) {
-    // Whatever on_join tracked before refusing goes too (join + leave cancel out).
-    publish_presence(presence_.untrack_owner(id));
-    members_.erase(id);
-    refuse(result.response());
-    notify_if_idle();
+  if (result.deferred()) {
+    // Decided later (channel::complete_join); refused if that takes too long.
+    it->second.undecided = std::make_unique<deferred_join>(
+        deferred_join{std::move(to), req.ref, std::move(wanted)});
+    delayed_send(this, settings_.join_timeout, join_expire_atom::value, id);
     return;
   }
+  if (!result.accepted()) {
+    refuse_join(id, to, req.ref, result.response());
+    return;
+  }
+  accept_join(id, to, req.ref, result.response(), std::move(wanted));
+}
+
+void room_actor::refuse_join(std::uint64_t id, join_answer& to, const std::optional<std::string>& ref,
+                             const json::value& response) {
+  auto it = members_.find(id);
+  if (it == members_.end()) return;
+  opt_ref ref_view = ref ? opt_ref(*ref) : std::nullopt;
+  answer(to, join_outcome{false, 0,
+                          net::make_frame(protocol::encode_reply(it->second.info.join_ref(), ref_view,
+                                                                 topic_, "error", response)),
+                          caf::actor_cast<caf::actor>(this)});
+  // Whatever on_join tracked before refusing goes too (join + leave cancel out).
+  publish_presence(presence_.untrack_owner(id));
+  members_.erase(id);
+  notify_if_idle();
+}
+
+void room_actor::accept_join(std::uint64_t id, join_answer& to, const std::optional<std::string>& ref,
+                             const json::value& response, std::optional<recovery> wanted) {
   // Broadcasts made during on_join go to the members already there, not to the
   // joiner (it is still "joining", so this flush skips it).
   flush_outbound();
@@ -226,8 +260,8 @@ void room_actor::handle_join(join_request& req) {
   if (wanted) {
     // The reply waits for the store; live frames meanwhile wait in `deferred`.
     wanted->answer = std::move(to);
-    wanted->response = result.response();
-    wanted->ref = req.ref;
+    wanted->response = response;
+    wanted->ref = ref;
     auto since = wanted->since;
     auto limit = wanted->since_mode ? settings_.max_replay : wanted->limit;
     entry.recovering = std::make_unique<recovery>(std::move(*wanted));
@@ -237,10 +271,36 @@ void room_actor::handle_join(join_request& req) {
               [this, id](caf::error&) { finish_recovery(id, nullptr); });
     return;
   }
-  complete_join(entry, to,
-                net::make_frame(protocol::encode_reply(req.join_ref, ref_view, topic_, "ok",
-                                                       result.response())),
-                {}, 0);
+  opt_ref ref_view = ref ? opt_ref(*ref) : std::nullopt;
+  finish_join(entry, to,
+              net::make_frame(protocol::encode_reply(entry.info.join_ref(), ref_view, topic_, "ok",
+                                                     response)),
+              {}, 0);
+}
+
+void room_actor::complete_join(const member& who, join_result result) {
+  auto it = members_.find(who.id());
+  if (it == members_.end() || !it->second.undecided || result.deferred()) return;
+  auto pending = std::move(it->second.undecided);
+  if (!result.accepted())
+    return refuse_join(who.id(), pending->answer, pending->ref, result.response());
+  accept_join(who.id(), pending->answer, pending->ref, result.response(), std::move(pending->wanted));
+}
+
+pending_reply room_actor::current_push() const { return current_push_; }
+
+void room_actor::reply_later(const pending_reply& to, reply answer) {
+  auto it = members_.find(to.member_id);
+  if (it == members_.end() || !to.ref || answer.what() == reply::kind::none) return;
+  deliver_to(it->second, reply_frame(it->second, to.ref, answer));
+}
+
+room_dispatcher room_actor::dispatcher() {
+  caf::weak_actor_ptr self = caf::actor_cast<caf::weak_actor_ptr>(ctrl());
+  return [self](std::function<void()> fn) {
+    if (auto strong = self.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), run_atom::value, std::move(fn));
+  };
 }
 
 void room_actor::answer(join_answer& to, join_outcome outcome) {
@@ -255,7 +315,7 @@ void room_actor::answer(join_answer& to, join_outcome outcome) {
   send(to.relay, cluster::remote_join_atom::value, std::move(wire));
 }
 
-void room_actor::complete_join(member_entry& entry, join_answer& to,
+void room_actor::finish_join(member_entry& entry, join_answer& to,
                                const net::frame_ptr& reply, std::vector<net::frame_ptr> first,
                                std::uint64_t replayed_upto) {
   auto id = entry.info.id();
@@ -312,10 +372,12 @@ void room_actor::handle_push(push_request& req) {
   reply answer = reply::none();
   auto durable_before = unsent_.broadcasts.size();
   const member& from = it->second.info;
+  current_push_ = pending_reply{req.member_id, req.ref};
   bool ok = guarded("on_event", [&] {
     answer = req.binary ? handler_->on_binary(req.event, *req.binary, from)
                         : handler_->on_event(req.event, req.payload, from);
   });
+  current_push_ = {};
   if (!ok || answer.what() == reply::kind::none) return;
   if (unsent_.broadcasts.size() > durable_before) {
     // Acknowledged only once what it broadcast is committed.
@@ -786,7 +848,7 @@ void room_actor::finish_recovery(std::uint64_t member_id, const history_page* pa
       replay.push_back(durable_frame(m.event, m.payload, m.seq, budget_ + bytes));
   }
   const auto& ref = wanted->ref;
-  complete_join(entry, wanted->answer,
+  finish_join(entry, wanted->answer,
                 net::make_frame(protocol::encode_reply(entry.info.join_ref(),
                                                        ref ? opt_ref(*ref) : std::nullopt, topic_,
                                                        "ok", response)),

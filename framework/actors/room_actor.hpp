@@ -37,6 +37,8 @@ struct room_settings {
   caf::actor store;
   bool durable = false;
   std::size_t max_replay = 10'000;
+  /// How long a join may wait for channel::complete_join.
+  std::chrono::milliseconds join_timeout{5'000};
 };
 
 class room_actor : public caf::event_based_actor, private channel_context {
@@ -71,6 +73,9 @@ class room_actor : public caf::event_based_actor, private channel_context {
     bool since_mode = false;  // "since" (reports recovered) or "history"
   };
 
+  /// A join on_join answered with join_result::later().
+  struct deferred_join;
+
   struct member_entry {
     member info;
     caf::actor connection;                // or, for a member on another node, its relay
@@ -80,6 +85,12 @@ class room_actor : public caf::event_based_actor, private channel_context {
     net::gauge_ptr backlog;                   // its socket's unsent bytes
     std::unique_ptr<recovery> recovering;     // set while replaying history
     bool remote = false;                      // on another node, behind `connection` (a relay)
+    std::unique_ptr<deferred_join> undecided;  // set while on_join's answer is pending
+  };
+  struct deferred_join {
+    join_answer answer;
+    std::optional<std::string> ref;
+    std::optional<recovery> wanted;
   };
 
   /// A durable broadcast waiting to be stored. `body` is the payload's JSON
@@ -128,7 +139,11 @@ class room_actor : public caf::event_based_actor, private channel_context {
   /// `first` goes right after the reply (a replay); deferred durable frames
   /// with seq <= replayed_upto are dropped (the replay holds them).
   void answer(join_answer& to, join_outcome outcome);
-  void complete_join(member_entry& entry, join_answer& answer,
+  void accept_join(std::uint64_t id, join_answer& to, const std::optional<std::string>& ref,
+                   const json::value& response, std::optional<recovery> wanted);
+  void refuse_join(std::uint64_t id, join_answer& to, const std::optional<std::string>& ref,
+                   const json::value& response);
+  void finish_join(member_entry& entry, join_answer& answer,
                      const net::frame_ptr& reply, std::vector<net::frame_ptr> first,
                      std::uint64_t replayed_upto);
   net::frame_ptr reply_frame(const member_entry& entry, const std::optional<std::string>& ref,
@@ -170,6 +185,10 @@ class room_actor : public caf::event_based_actor, private channel_context {
     return presence_.get(key);
   }
   void fetch_history(std::uint64_t since, std::size_t limit, history_handler then) override;
+  [[nodiscard]] pending_reply current_push() const override;
+  void reply_later(const pending_reply& to, reply answer) override;
+  void complete_join(const member& who, join_result result) override;
+  [[nodiscard]] room_dispatcher dispatcher() override;
 
   // -- fan-out ----------------------------------------------------------------------------
   // Frames are collected while the mailbox has work and sent by flush_outbound():
@@ -244,6 +263,7 @@ class room_actor : public caf::event_based_actor, private channel_context {
   bool durable_ = false;
   durable_group unsent_;        // this turn's durable broadcasts
   std::size_t durable_in_flight_ = 0;  // groups handed to the store, not answered yet
+  pending_reply current_push_;  // the push on_event is handling
   std::string phx_ref_prefix_;  // random per room: refs stay unique across restarts
   std::uint64_t next_phx_ref_ = 0;
 };

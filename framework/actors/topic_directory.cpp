@@ -46,7 +46,7 @@ topic_directory::room_slot* topic_directory::room_for(const std::string& topic, 
   const auto& o = runtime_->options;
   room_settings settings{o.presence_window, o.overflow, o.outbound_budget_bytes,
                          o.max_room_mailbox, runtime_->counters, store_,
-                         !raw && runtime_->is_durable(topic), o.store.max_replay};
+                         !raw && runtime_->is_durable(topic), o.store.max_replay, o.join_timeout};
   auto room = spawn<room_actor>(topic, std::move(handler), caf::actor_cast<caf::actor>(this),
                                 std::move(settings));
   monitor(room);

@@ -37,7 +37,10 @@ class gateway {
  public:
   virtual ~gateway() = default;
   virtual void handle_http(const http_request& request, http_responder respond) = 0;
-  virtual upgrade_plan plan_upgrade(const http_request& request) = 0;
+  /// Decides an upgrade; `decide` is called exactly once, possibly later and
+  /// from another thread (a connect proxy asks a backend first).
+  virtual void plan_upgrade(const http_request& request,
+                            std::function<void(upgrade_plan)> decide) = 0;
   [[nodiscard]] virtual const socket_limits& limits() const = 0;
 };
 

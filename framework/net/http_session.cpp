@@ -82,10 +82,19 @@ class http_session_base {
                   false);
 
     if (boost::beast::websocket::is_upgrade(req)) {
-      upgrade_plan plan = gateway_->plan_upgrade(*converted);
-      if (plan.refusal) return send(std::move(*plan.refusal), false);
-      lowest().expires_never();
-      derived().upgrade(std::move(req), std::move(plan), converted->remote_address);
+      // The decision may come from another thread (a connect proxy): back
+      // onto this socket's executor for the handshake.
+      auto held = std::make_shared<beast_request>(std::move(req));
+      gateway_->plan_upgrade(
+          *converted, [self = derived().shared_from_this(), held,
+                       remote = converted->remote_address](upgrade_plan plan) {
+            asio::post(self->stream().get_executor(),
+                       [self, held, remote, plan = std::move(plan)]() mutable {
+                         if (plan.refusal) return self->send(std::move(*plan.refusal), false);
+                         self->lowest().expires_never();
+                         self->upgrade(std::move(*held), std::move(plan), remote);
+                       });
+          });
       return;
     }
     // The answer may come from an actor thread: back onto this socket's executor.

@@ -17,10 +17,9 @@ void forget_key(std::unordered_map<std::uint64_t, std::vector<std::string>>& key
 
 }  // namespace
 
-change table::track(std::string key, std::uint64_t owner, json::object meta, std::string phx_ref,
-                    origin from) {
+change table::track(std::string key, std::uint64_t owner, json::object meta, std::string phx_ref) {
   meta["phx_ref"] = phx_ref;
-  entry e{key, std::move(phx_ref), owner, std::move(from), std::move(meta)};
+  entry e{key, std::move(phx_ref), owner, std::move(meta)};
   auto& owned = keys_by_owner_[owner];
   if (std::find(owned.begin(), owned.end(), key) == owned.end()) owned.push_back(key);
   by_key_[key].push_back(e);
@@ -48,43 +47,24 @@ change table::update(const std::string& key, std::uint64_t owner, json::object m
 }
 
 change table::untrack(const std::string& key, std::uint64_t owner) {
-  return remove_if_matching({key}, owner, nullptr);
+  return remove_if_matching({key}, owner);
 }
 
 change table::untrack_owner(std::uint64_t owner) {
   auto it = keys_by_owner_.find(owner);
   if (it == keys_by_owner_.end()) return {};
   auto keys = it->second;
-  return remove_if_matching(keys, owner, nullptr);
+  return remove_if_matching(keys, owner);
 }
 
-change table::untrack_origin(const origin& from) {
-  change c;
-  for (auto it = by_key_.begin(); it != by_key_.end();) {
-    auto& metas = it->second;
-    for (auto e = metas.begin(); e != metas.end();) {
-      if (e->from == from) {
-        forget_key(keys_by_owner_, e->owner, e->key);
-        c.leaves.push_back(std::move(*e));
-        e = metas.erase(e);
-      } else {
-        ++e;
-      }
-    }
-    it = metas.empty() ? by_key_.erase(it) : std::next(it);
-  }
-  return c;
-}
-
-change table::remove_if_matching(const std::vector<std::string>& keys, std::uint64_t owner,
-                                 const origin* from) {
+change table::remove_if_matching(const std::vector<std::string>& keys, std::uint64_t owner) {
   change c;
   for (const auto& key : keys) {
     auto it = by_key_.find(key);
     if (it == by_key_.end()) continue;
     auto& metas = it->second;
     for (auto e = metas.begin(); e != metas.end();) {
-      if (e->owner == owner && (!from || e->from == *from)) {
+      if (e->owner == owner) {
         c.leaves.push_back(std::move(*e));
         e = metas.erase(e);
       } else {

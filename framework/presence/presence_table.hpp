@@ -3,9 +3,9 @@
 // ids), each with one meta per tracked connection. No I/O, no actors.
 //
 // Every meta carries a unique "phx_ref"; an update replaces a meta by a new one
-// that carries "phx_ref_prev". Entries are tagged with their origin (node and
-// incarnation) so that a cluster can merge the tables of several nodes and drop
-// everything a dead node had tracked.
+// that carries "phx_ref_prev". In a cluster the topic's owner holds the one
+// table; an entry belongs to a member, and a member on another node to that
+// node's relay, so a node's entries go when its relays' members do.
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -21,21 +21,12 @@ namespace roomcast::presence {
 
 namespace json = boost::json;
 
-/// Where an entry was tracked: a node and that node's incarnation (a restarted
-/// node is a new incarnation, so its old entries can never come back).
-struct origin {
-  std::string node;
-  std::uint64_t incarnation = 0;
-  friend bool operator==(const origin&, const origin&) = default;
-};
-
 /// One tracked meta: `meta` already holds "phx_ref" (and "phx_ref_prev" after
 /// an update).
 struct entry {
   std::string key;
   std::string phx_ref;
   std::uint64_t owner = 0;  ///< who tracked it (a member id); untracked with it
-  origin from;
   json::object meta;
 };
 
@@ -50,8 +41,7 @@ class table {
  public:
   /// Tracks `meta` under `key` for `owner`. The stored meta gets "phx_ref".
   /// Returns the join (an owner tracked under the same key twice keeps both).
-  change track(std::string key, std::uint64_t owner, json::object meta, std::string phx_ref,
-               origin from = {});
+  change track(std::string key, std::uint64_t owner, json::object meta, std::string phx_ref);
 
   /// Replaces the meta `owner` tracked under `key` with `meta` (new phx_ref,
   /// "phx_ref_prev" = the old one): a leave of the old meta and a join of the new.
@@ -65,9 +55,6 @@ class table {
   /// Untracks everything `owner` tracked (it left, closed, or died).
   change untrack_owner(std::uint64_t owner);
 
-  /// Untracks everything tracked at `from` (a node went down).
-  change untrack_origin(const origin& from);
-
   /// {key: {"metas": [meta, ...]}} for every key, metas in tracking order.
   [[nodiscard]] json::object list() const;
 
@@ -78,8 +65,7 @@ class table {
   [[nodiscard]] std::size_t meta_count() const noexcept;
 
  private:
-  change remove_if_matching(const std::vector<std::string>& keys, std::uint64_t owner,
-                            const origin* from);
+  change remove_if_matching(const std::vector<std::string>& keys, std::uint64_t owner);
 
   std::unordered_map<std::string, std::vector<entry>> by_key_;
   std::unordered_map<std::uint64_t, std::vector<std::string>> keys_by_owner_;

@@ -85,6 +85,12 @@ long child_process::rss_kib() const {
 
 std::unique_ptr<child_process> spawn_server(const std::vector<std::string>& args,
                                             rlim_t max_open_files) {
+  return spawn_program(ROOMCAST_SERVER_BIN, args, max_open_files);
+}
+
+std::unique_ptr<child_process> spawn_program(const std::string& program,
+                                             const std::vector<std::string>& args,
+                                             rlim_t max_open_files) {
   int fds[2];
   int err[2];
   if (::pipe(fds) != 0 || ::pipe(err) != 0) throw std::runtime_error("pipe failed");
@@ -102,7 +108,7 @@ std::unique_ptr<child_process> spawn_server(const std::vector<std::string>& args
       ::setrlimit(RLIMIT_NOFILE, &limit);
     }
     std::vector<char*> argv;
-    std::string bin = ROOMCAST_SERVER_BIN;
+    std::string bin = program;
     argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());

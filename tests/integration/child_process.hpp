@@ -35,6 +35,11 @@ struct child_process {
 std::unique_ptr<child_process> spawn_server(const std::vector<std::string>& args,
                                            rlim_t max_open_files = 0);
 
+/// Starts `program` with `args`.
+std::unique_ptr<child_process> spawn_program(const std::string& program,
+                                             const std::vector<std::string>& args,
+                                             rlim_t max_open_files = 0);
+
 /// The port of the child's "listening on http://127.0.0.1:PORT" line.
 std::uint16_t listening_port(child_process& child);
 

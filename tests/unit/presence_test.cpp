@@ -76,20 +76,6 @@ TEST(PresenceTable, UntrackOneKey) {
   EXPECT_TRUE(t.get("bob"));
 }
 
-TEST(PresenceTable, UntrackOriginDropsOnlyThatNodesEntries) {
-  table t;
-  origin a{"node-a", 1};
-  origin a_restarted{"node-a", 2};
-  t.track("alice", 1, {}, "r1", a);
-  t.track("alice", 2, {}, "r2", a_restarted);
-  t.track("bob", 3, {}, "r3", origin{"node-b", 1});
-  auto c = t.untrack_origin(a);
-  ASSERT_EQ(c.leaves.size(), 1u);
-  EXPECT_EQ(c.leaves[0].phx_ref, "r1");
-  EXPECT_EQ(t.meta_count(), 2u);
-  EXPECT_EQ(metas_of(t.list(), "alice")[0].at("phx_ref"), "r2");
-}
-
 TEST(PresenceTable, GetOneKey) {
   table t;
   t.track("alice", 1, {{"x", 1}}, "r1");

@@ -64,15 +64,35 @@ class join_result {
   static join_result refuse(json::object response) {
     return join_result(false, std::move(response));
   }
+  /// Decided later, by channel::complete_join (after a call to another service).
+  /// The joiner waits; past the server's join_timeout it is refused with
+  /// "join timeout".
+  static join_result later() {
+    join_result r(false, nullptr);
+    r.deferred_ = true;
+    return r;
+  }
   [[nodiscard]] bool accepted() const noexcept { return accepted_; }
+  [[nodiscard]] bool deferred() const noexcept { return deferred_; }
   [[nodiscard]] const json::value& response() const noexcept { return response_; }
 
  private:
   join_result(bool accepted, json::value response)
       : accepted_(accepted), response_(std::move(response)) {}
   bool accepted_;
+  bool deferred_ = false;
   json::value response_;
 };
+
+/// A push to answer later (channel::defer_reply, then channel::reply_later).
+struct pending_reply {
+  std::uint64_t member_id = 0;
+  std::optional<std::string> ref;  ///< the push's ref; none: nobody waits for a reply
+};
+
+/// Runs a function inside a room, later, from any thread (channel::dispatcher).
+/// Does nothing once the room has stopped.
+using room_dispatcher = std::function<void(std::function<void()>)>;
 
 /// What on_event answers to the pusher: ok or error with a response, or nothing.
 class reply {
@@ -142,6 +162,10 @@ class channel_context {
   [[nodiscard]] virtual json::object presence_list() const = 0;
   [[nodiscard]] virtual std::optional<json::object> presence_get(std::string_view key) const = 0;
   virtual void fetch_history(std::uint64_t since, std::size_t limit, history_handler done) = 0;
+  [[nodiscard]] virtual pending_reply current_push() const = 0;
+  virtual void reply_later(const pending_reply& to, reply answer) = 0;
+  virtual void complete_join(const member& who, join_result result) = 0;
+  [[nodiscard]] virtual room_dispatcher dispatcher() = 0;
 };
 
 class channel {
@@ -255,6 +279,24 @@ class channel {
   void for_each_member(const std::function<void(const member&)>& fn) const {
     context_->for_each_member(fn);
   }
+
+  // -- answering later (after a call to another service) ------------------------
+
+  /// Inside on_event / on_binary: the push being handled, to answer with
+  /// reply_later once the answer is known (return reply::none() meanwhile).
+  [[nodiscard]] pending_reply defer_reply() const { return context_->current_push(); }
+  /// Sends the reply of a deferred push (dropped if the member left meanwhile).
+  void reply_later(const pending_reply& to, reply answer) {
+    context_->reply_later(to, std::move(answer));
+  }
+  /// Decides a join on_join answered with join_result::later() (ignored when
+  /// the joiner is gone or was already decided).
+  void complete_join(const member& who, join_result result) {
+    context_->complete_join(who, std::move(result));
+  }
+  /// A thread-safe handle that runs a function inside this room (like a timer
+  /// callback): completion handlers of asynchronous calls come back through it.
+  [[nodiscard]] room_dispatcher dispatcher() { return context_->dispatcher(); }
 
  private:
   channel_context* context_ = nullptr;

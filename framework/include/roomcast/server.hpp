@@ -5,6 +5,7 @@
 #include "roomcast/backpressure.hpp"
 #include "roomcast/channel.hpp"
 #include "roomcast/cluster.hpp"
+#include "roomcast/gateway.hpp"
 #include "roomcast/durability.hpp"
 #include "roomcast/http.hpp"
 #include "roomcast/raw.hpp"
@@ -162,6 +163,14 @@ class server {
 
   /// Decides whether a socket may connect, and what it is known by.
   void on_connect(connect_handler handler);
+
+  /// Serves topics matching `pattern` with a proxy channel: a backend decides
+  /// every join and event over HTTP (docs/gateway.md). Throws
+  /// std::invalid_argument for a bad URL.
+  void proxy_channel(std::string pattern, backend_settings backend);
+  /// Lets a backend decide every WebSocket connect (instead of on_connect) and
+  /// give the socket its user id and assigns (docs/gateway.md).
+  void connect_proxy(backend_settings backend);
 
   /// Serves raw WebSocket (no Phoenix envelope) on `path`; "*" matches any path
   /// other than the Phoenix socket path.

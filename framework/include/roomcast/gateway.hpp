@@ -1,0 +1,29 @@
+#pragma once
+// The gateway to other services (docs/gateway.md): proxy channels, whose joins
+// and events a backend decides over HTTP, and a connect proxy, which lets a
+// backend accept a socket and give it its user id and assigns.
+//
+//   server.proxy_channel("orders:*", {.url = "http://127.0.0.1:9000/roomcast"});
+//   server.connect_proxy({.url = "http://127.0.0.1:9000/roomcast"});
+//
+// Calls go through an asynchronous, pooled HTTP/1.1 client on the server's I/O
+// threads (keep-alive, a timeout per call, bounded concurrency, a circuit breaker).
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace roomcast {
+
+struct backend_settings {
+  /// "http://HOST:PORT/BASE": joins go to BASE/join, events to BASE/event, the
+  /// connect proxy to BASE/connect.
+  std::string url;
+  std::chrono::milliseconds timeout{5'000};  ///< per call; then "backend_timeout"
+  std::size_t max_in_flight = 32;            ///< calls at a time; the rest wait
+  std::size_t max_queued = 1'024;            ///< waiting calls; beyond: "backend_unavailable"
+  std::size_t failure_threshold = 5;         ///< failures in a row that open the circuit
+  std::chrono::milliseconds open_for{2'000};  ///< how long an open circuit fails at once
+};
+
+}  // namespace roomcast
