@@ -13,6 +13,7 @@
 #include "cluster/rendezvous.hpp"
 #include "gateway/backend_answer.hpp"
 #include "gateway/backend_client.hpp"
+#include "gateway/backend_metrics.hpp"
 #include "gateway/backend_url.hpp"
 #include "gateway/proxy_channel.hpp"
 #include "metrics/exposition.hpp"
@@ -452,6 +453,8 @@ std::uint16_t server::port() const { return impl_->port; }
 void server::start() {
   auto& s = *impl_;
   if (s.started) throw std::logic_error("server::start called twice");
+  for (const auto& p : s.options.gateway.proxies) proxy_channel(p.pattern, p.backend);
+  if (!s.options.gateway.connect.url.empty()) connect_proxy(s.options.gateway.connect);
   if (s.options.max_topic_length > protocol::max_binary_field)
     throw std::invalid_argument("max_topic_length must be at most 255 (binary frames carry 1 length byte)");
   // Everything that can refuse the options, before anything starts.
@@ -544,7 +547,8 @@ void server::start() {
     s.routes.emplace("GET /metrics", [&s](const http_request&) {
       return http_response{200, std::string(metrics::content_type),
                            metrics::render(*s.counters, s.registry->size(), *s.store_health,
-                                           s.accepting.load()),
+                                           s.accepting.load()) +
+                               roomcast::gateway::render_backend_metrics(s.backends),
                            {}};
     });
   if (!s.routes.count("GET /readyz"))

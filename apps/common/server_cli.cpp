@@ -116,6 +116,13 @@ std::string config_text(const server_options& o, const std::string& log_level) {
     out << "cluster-heartbeat-ms = " << o.cluster.heartbeat.count() << "\n"
         << "cluster-failure-timeout-ms = " << o.cluster.failure_timeout.count() << "\n";
   }
+  for (const auto& p : o.gateway.proxies) out << "proxy = " << p.pattern << "=" << p.backend.url << "\n";
+  if (!o.gateway.connect.url.empty()) out << "connect-proxy = " << o.gateway.connect.url << "\n";
+  if (!o.gateway.proxies.empty() || !o.gateway.connect.url.empty()) {
+    const auto& b = o.gateway.proxies.empty() ? o.gateway.connect : o.gateway.proxies.front().backend;
+    out << "proxy-timeout-ms = " << b.timeout.count() << "\n"
+        << "proxy-max-in-flight = " << b.max_in_flight << "\n";
+  }
   for (const auto& origin : o.allowed_origins) out << "allowed-origin = " << origin << "\n";
   for (const auto& rule : o.topic_rules) out << "topic-rule = " << rule << "\n";
   out << "# api-key: " << o.api_keys.size() << " configured (not printed)\n";
@@ -148,6 +155,9 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   std::string client_certs = client_certs_name(options.tls.client_certs);
   unsigned cluster_port = options.cluster.port;
   std::vector<std::string> peers;
+  std::vector<std::string> proxies;
+  long proxy_timeout_ms = 5'000;
+  std::size_t proxy_in_flight = 32;
   long cluster_heartbeat_ms = static_cast<long>(options.cluster.heartbeat.count());
   long failure_timeout_ms = static_cast<long>(options.cluster.failure_timeout.count());
   desc.add_options()
@@ -241,7 +251,15 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
       ("allowed-origin", po::value<std::vector<std::string>>(&options.allowed_origins)->composing(),
        "browser origin allowed to open WebSockets, e.g. https://chat.example.com or https://*.example.com (repeatable; none: no check)")
       ("api-key", po::value<std::vector<std::string>>(&options.api_keys)->composing(),
-       "key accepted by /api/* as 'Authorization: Bearer KEY' (repeatable)");
+       "key accepted by /api/* as 'Authorization: Bearer KEY' (repeatable)")
+      ("proxy", po::value<std::vector<std::string>>(&proxies)->composing(),
+       "proxy channel PATTERN=URL: a backend decides joins and events of matching topics, e.g. 'orders:*=http://127.0.0.1:9000/roomcast' (repeatable; docs/gateway.md)")
+      ("connect-proxy", po::value<std::string>(&options.gateway.connect.url),
+       "URL of a backend that decides every WebSocket connect (POST URL/connect)")
+      ("proxy-timeout-ms", po::value<long>(&proxy_timeout_ms)->default_value(proxy_timeout_ms),
+       "timeout of each backend call")
+      ("proxy-max-in-flight", po::value<std::size_t>(&proxy_in_flight)->default_value(proxy_in_flight),
+       "backend calls at a time, per backend (the rest wait)");
   for (const auto& t : texts)
     desc.add_options()(t.name.c_str(), po::value<std::string>(t.value)->default_value(*t.value),
                        t.help.c_str());
@@ -347,6 +365,27 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
     for (std::string peer; std::getline(items, peer, ',');)
       if (!peer.empty()) options.cluster.peers.push_back(peer);
   }
+  if (proxy_timeout_ms <= 0 || proxy_in_flight == 0) {
+    std::cerr << program << ": --proxy-timeout-ms and --proxy-max-in-flight must be > 0\n";
+    return 2;
+  }
+  auto backend = [&](std::string url) {
+    backend_settings b;
+    b.url = std::move(url);
+    b.timeout = std::chrono::milliseconds(proxy_timeout_ms);
+    b.max_in_flight = proxy_in_flight;
+    return b;
+  };
+  for (const auto& spec : proxies) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      std::cerr << program << ": --proxy must be PATTERN=URL, got '" << spec << "'\n";
+      return 2;
+    }
+    options.gateway.proxies.push_back({spec.substr(0, eq), backend(spec.substr(eq + 1))});
+  }
+  if (!options.gateway.connect.url.empty())
+    options.gateway.connect = backend(options.gateway.connect.url);
   options.cluster.heartbeat = std::chrono::milliseconds(cluster_heartbeat_ms);
   options.cluster.failure_timeout = std::chrono::milliseconds(failure_timeout_ms);
   options.tokens.leeway = std::chrono::seconds(token_leeway_s);

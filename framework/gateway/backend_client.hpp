@@ -9,6 +9,7 @@
 
 #include "metrics/histogram.hpp"
 #include "net/beast.hpp"
+#include "util/log.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -55,7 +56,7 @@ struct backend_stats {
   std::atomic<std::uint64_t> failures{0};  ///< any outcome but ok
   std::atomic<std::uint64_t> timeouts{0};
   std::atomic<std::uint64_t> rejected{0};  ///< circuit open or queue full: never sent
-  std::atomic<std::uint64_t> in_flight{0};
+  std::atomic<std::uint64_t> in_flight{0};  ///< sent and not answered yet
   std::atomic<bool> circuit_open{false};
   metrics::histogram latency;
 };
@@ -71,6 +72,8 @@ class backend_client : public std::enable_shared_from_this<backend_client> {
 
   [[nodiscard]] const backend_options& options() const { return options_; }
   [[nodiscard]] const backend_stats& stats() const { return stats_; }
+  /// Failed calls are logged through this: at most one line a second per backend.
+  [[nodiscard]] log::rate_limiter& failure_log() { return failure_log_; }
 
  private:
   struct call {
@@ -95,6 +98,7 @@ class backend_client : public std::enable_shared_from_this<backend_client> {
   net::asio::strand<net::asio::io_context::executor_type> strand_;
   backend_options options_;
   backend_stats stats_;
+  log::rate_limiter failure_log_;
   std::deque<std::shared_ptr<call>> queue_;
   std::vector<std::shared_ptr<connection>> idle_;
   std::size_t running_ = 0;

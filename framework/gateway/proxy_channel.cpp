@@ -48,13 +48,14 @@ reply proxy_channel::on_event(std::string_view event, const json::value& payload
 
 void proxy_channel::on_join_answer(const member& who, const call_result& result) {
   if (result.what != call_result::outcome::ok) {
-    log::warn("gateway", "backend join call failed",
+    log::limited(backend_->failure_log(), log::level::warn, "gateway", "backend join call failed",
               {{"topic", topic()}, {"backend", backend_->options().name}, {"error", result.error}});
     return complete_join(who, join_result::refuse(failure_reason(result)));
   }
   auto parsed = parse_answer(result.body, true);
   if (auto* why = std::get_if<std::string>(&parsed)) {
-    log::warn("gateway", "backend answered a join with something else",
+    log::limited(backend_->failure_log(), log::level::warn, "gateway",
+                 "backend answered a join with something else",
               {{"topic", topic()}, {"backend", backend_->options().name}, {"error", *why}});
     return complete_join(who, join_result::refuse(backend_error));
   }
@@ -71,13 +72,14 @@ void proxy_channel::on_join_answer(const member& who, const call_result& result)
 
 void proxy_channel::on_event_answer(const pending_reply& to, const call_result& result) {
   if (result.what != call_result::outcome::ok) {
-    log::warn("gateway", "backend event call failed",
+    log::limited(backend_->failure_log(), log::level::warn, "gateway", "backend event call failed",
               {{"topic", topic()}, {"backend", backend_->options().name}, {"error", result.error}});
     return reply_later(to, reply::error(failure_reason(result)));
   }
   auto parsed = parse_answer(result.body, false);
   if (auto* why = std::get_if<std::string>(&parsed)) {
-    log::warn("gateway", "backend answered an event with something else",
+    log::limited(backend_->failure_log(), log::level::warn, "gateway",
+                 "backend answered an event with something else",
               {{"topic", topic()}, {"backend", backend_->options().name}, {"error", *why}});
     return reply_later(to, reply::error(backend_error));
   }

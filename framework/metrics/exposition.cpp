@@ -64,18 +64,28 @@ void exposition::sample(std::string_view name, std::uint64_t value, const labels
 void exposition::histogram(std::string_view name, std::string_view help,
                            const metrics::histogram& h) {
   family(name, "histogram", help);
+  histogram_samples(name, h);
+}
+
+void exposition::histogram_samples(std::string_view name, const metrics::histogram& h,
+                                   const labels& l) {
   std::string bucket = std::string(name) + "_bucket";
   std::uint64_t cumulative = 0;
+  auto with_le = [&](std::string le) {
+    labels all = l;
+    all.emplace_back("le", std::move(le));
+    return all;
+  };
   for (std::size_t i = 0; i < metrics::histogram::bounds.size(); ++i) {
     cumulative += h.bucket(i);
     char le[32];
     std::snprintf(le, sizeof le, "%g", metrics::histogram::bounds[i]);
-    sample(bucket, cumulative, {{"le", le}});
+    sample(bucket, cumulative, with_le(le));
   }
   cumulative += h.bucket(metrics::histogram::bounds.size());
-  sample(bucket, cumulative, {{"le", "+Inf"}});
-  sample(std::string(name) + "_sum", h.sum_seconds());
-  sample(std::string(name) + "_count", cumulative);
+  sample(bucket, cumulative, with_le("+Inf"));
+  sample(std::string(name) + "_sum", h.sum_seconds(), l);
+  sample(std::string(name) + "_count", cumulative, l);
 }
 
 }  // namespace roomcast::metrics

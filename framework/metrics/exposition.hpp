@@ -26,6 +26,8 @@ class exposition {
   void sample(std::string_view name, std::uint64_t value, const labels& l = {});
   /// A whole histogram family: cumulative _bucket lines, _sum and _count.
   void histogram(std::string_view name, std::string_view help, const metrics::histogram& h);
+  /// The samples of one labelled histogram of the current family (after family()).
+  void histogram_samples(std::string_view name, const metrics::histogram& h, const labels& l = {});
 
   [[nodiscard]] const std::string& text() const noexcept { return out_; }
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace roomcast {
 
@@ -24,6 +25,16 @@ struct backend_settings {
   std::size_t max_queued = 1'024;            ///< waiting calls; beyond: "backend_unavailable"
   std::size_t failure_threshold = 5;         ///< failures in a row that open the circuit
   std::chrono::milliseconds open_for{2'000};  ///< how long an open circuit fails at once
+};
+
+/// The gateway as configuration gives it (--proxy, --connect-proxy).
+struct gateway_options {
+  struct proxy {
+    std::string pattern;  ///< topics it serves, like server::channel's
+    backend_settings backend;
+  };
+  std::vector<proxy> proxies;
+  backend_settings connect;  ///< url empty: no connect proxy
 };
 
 }  // namespace roomcast

@@ -102,6 +102,9 @@ struct server_options {
   /// Membership of a cluster of nodes (docs/cluster.md). Off while port is 0 and
   /// there are no peers.
   cluster_options cluster;
+  /// Proxy channels and the connect proxy from configuration (docs/gateway.md):
+  /// registered at start, after the application's own channels.
+  gateway_options gateway;
 };
 
 /// Decision of the socket-level connect handler.
