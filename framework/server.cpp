@@ -5,6 +5,7 @@
 #include "actors/connection_tracker.hpp"
 #include "actors/runtime.hpp"
 #include "actors/topic_directory.hpp"
+#include "actors/topic_pattern.hpp"
 #include "api/http_api.hpp"
 #include "api/static_files.hpp"
 #include "auth/origin.hpp"
@@ -145,12 +146,16 @@ class server_gateway final : public net::gateway,
     if (!connect_backend_) return decide(decide_locally(std::move(ready)));
     const auto& r = ready.request;
     json::object headers;
-    for (const auto& [name, value] : r.headers)
-      if (name != "sec-websocket-key" && name != "sec-websocket-extensions") headers[name] = value;
+    for (const auto& [name, value] : r.headers) {
+      if (name == "sec-websocket-key" || name == "sec-websocket-extensions") continue;
+      // With token auth on, the token was verified here: its carrier stays here.
+      if (tokens_ && name == "sec-websocket-protocol") continue;
+      headers[name] = value;
+    }
     json::object params;
     for (const auto& [name, value] : r.params)
       if (name != "token" || !tokens_) params[name] = value;
-    json::object body{{"request_id", "connect/" + std::to_string(next_connection_id_.load() + 1)},
+    json::object body{{"request_id", "connect/" + std::to_string(++next_connect_call_)},
                       {"path", r.path},          {"params", params},
                       {"headers", headers},      {"remote_address", r.remote_address},
                       {"subject", r.subject},    {"claims", r.claims},
@@ -197,13 +202,18 @@ class server_gateway final : public net::gateway,
 
   net::upgrade_plan decide_by_backend(prepared_upgrade ready, const roomcast::gateway::call_result& result) {
     if (result.what != roomcast::gateway::call_result::outcome::ok) {
-      log::warn("gateway", "connect proxy call failed", {{"error", result.error}});
+      log::limited(connect_backend_->failure_log(), log::level::warn, "gateway",
+                   "connect proxy call failed", {{"error", result.error}});
+      if (result.what == roomcast::gateway::call_result::outcome::bad_status)
+        return refused(json_error(502, std::string(roomcast::gateway::backend_error),
+                                  "the connect backend answered " + result.error));
       return refused(json_error(503, std::string(roomcast::gateway::failure_reason(result)),
                                 "the connect backend did not answer"));
     }
     auto parsed = roomcast::gateway::parse_connect_answer(result.body);
     if (auto* why = std::get_if<std::string>(&parsed)) {
-      log::warn("gateway", "connect proxy answered something else", {{"error", *why}});
+      log::limited(connect_backend_->failure_log(), log::level::warn, "gateway",
+                   "connect proxy answered something else", {{"error", *why}});
       return refused(json_error(502, std::string(roomcast::gateway::backend_error),
                                 "the connect backend's answer is not valid: " + *why));
     }
@@ -334,6 +344,7 @@ class server_gateway final : public net::gateway,
   net::socket_limits limits_;
   std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> next_connection_id_{0};
+  std::atomic<std::uint64_t> next_connect_call_{0};
 };
 
 struct server::impl {
@@ -419,6 +430,12 @@ void server::proxy_channel(std::string pattern, backend_settings backend) {
        }});
 }
 
+void server::remote_channel(std::string pattern) {
+  if (impl_->started) throw std::logic_error("server::remote_channel after start()");
+  impl_->channels.push_back(
+      {std::move(pattern), [](std::string_view) { return std::unique_ptr<roomcast::channel>(); }, true});
+}
+
 void server::connect_proxy(backend_settings backend) {
   if (impl_->started) throw std::logic_error("server::connect_proxy after start()");
   auto [client, base] = impl_->make_backend("connect", backend);
@@ -454,6 +471,7 @@ void server::start() {
   auto& s = *impl_;
   if (s.started) throw std::logic_error("server::start called twice");
   for (const auto& p : s.options.gateway.proxies) proxy_channel(p.pattern, p.backend);
+  for (const auto& pattern : s.options.gateway.remote_channels) remote_channel(pattern);
   if (!s.options.gateway.connect.url.empty()) connect_proxy(s.options.gateway.connect);
   if (s.options.max_topic_length > protocol::max_binary_field)
     throw std::invalid_argument("max_topic_length must be at most 255 (binary frames carry 1 length byte)");
@@ -570,7 +588,7 @@ void server::start() {
     if (c.enabled()) {
       s.cluster_agent = s.system->spawn<cluster::node_agent>(cluster::agent_settings{
           "", cluster::new_incarnation(), c.peers, c.seed_retry, c.heartbeat, c.failure_timeout,
-          s.counters, c.tls(), s.directory});
+          s.counters, c.tls(), s.directory, c.serves});
       auto bound = c.tls() ? caf::openssl::publish(s.cluster_agent, c.port, c.host.c_str(), true)
                            : s.system->middleman().publish(s.cluster_agent, c.port, c.host.c_str(), true);
       if (!bound)
@@ -735,14 +753,14 @@ void server::reload_tls() {
 
 std::vector<cluster_member> server::cluster_members() const {
   auto& s = *impl_;
-  if (!s.cluster_agent) return {{"local", 0, true}};
+  if (!s.cluster_agent) return {{"local", 0, true, {}}};
   std::vector<cluster_member> out;
   caf::scoped_actor self{*s.system, true};
   self->request(s.cluster_agent, std::chrono::seconds(5), cluster::members_atom::value)
       .receive(
           [&](cluster::node_records& records) {
             for (std::size_t i = 0; i < records.size(); ++i)
-              out.push_back({records[i].node, records[i].incarnation, i == 0});
+              out.push_back({records[i].node, records[i].incarnation, i == 0, records[i].serves});
           },
           [&](caf::error& err) {
             throw std::runtime_error("cluster agent: " + s.system->render(err));
@@ -753,9 +771,15 @@ std::vector<cluster_member> server::cluster_members() const {
 std::string server::cluster_node() const { return impl_->cluster_node; }
 
 std::string server::owner_of(std::string_view topic) const {
-  std::vector<std::string> names;
-  for (auto& m : cluster_members()) names.push_back(std::move(m.node));
-  return cluster::owner_of(topic, names).value_or("");
+  std::vector<cluster::placement_member> members;
+  for (auto& m : cluster_members()) members.push_back({std::move(m.node), std::move(m.serves)});
+  bool remote_only = false;
+  for (const auto& route : impl_->channels)
+    if (actors::topic_matches(route.pattern, topic)) {
+      remote_only = route.remote_only;
+      break;
+    }
+  return cluster::place(topic, members, remote_only).value_or("");
 }
 
 bool server::storage_healthy() const { return impl_->store_health->healthy.load(); }

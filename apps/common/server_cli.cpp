@@ -23,7 +23,7 @@ namespace {
 void refuse_negative(const po::parsed_options& parsed) {
   static const char* const unsigned_options[] = {
       "port", "cluster-port", "io-threads", "actor-threads", "outbound-budget-bytes", "max-connections",
-      "max-connections-per-ip", "max-frame-bytes", "retention-messages"};
+      "max-connections-per-ip", "max-frame-bytes", "retention-messages", "proxy-max-in-flight"};
   for (const auto& option : parsed.options)
     for (const char* name : unsigned_options)
       if (option.string_key == name)
@@ -108,6 +108,7 @@ std::string config_text(const server_options& o, const std::string& log_level) {
         << "cluster-host = " << o.cluster.host << "\n";
     if (!o.cluster.advertise.empty()) out << "cluster-advertise = " << o.cluster.advertise << "\n";
     for (const auto& peer : o.cluster.peers) out << "peers = " << peer << "\n";
+    for (const auto& pattern : o.cluster.serves) out << "serves = " << pattern << "\n";
     if (o.cluster.tls()) {
       out << "cluster-tls-cert = " << o.cluster.tls_cert << "\n"
           << "cluster-tls-key = " << o.cluster.tls_key << "\n"
@@ -118,6 +119,7 @@ std::string config_text(const server_options& o, const std::string& log_level) {
   }
   for (const auto& p : o.gateway.proxies) out << "proxy = " << p.pattern << "=" << p.backend.url << "\n";
   if (!o.gateway.connect.url.empty()) out << "connect-proxy = " << o.gateway.connect.url << "\n";
+  for (const auto& pattern : o.gateway.remote_channels) out << "remote-channel = " << pattern << "\n";
   if (!o.gateway.proxies.empty() || !o.gateway.connect.url.empty()) {
     const auto& b = o.gateway.proxies.empty() ? o.gateway.connect : o.gateway.proxies.front().backend;
     out << "proxy-timeout-ms = " << b.timeout.count() << "\n"
@@ -156,7 +158,7 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   unsigned cluster_port = options.cluster.port;
   std::vector<std::string> peers;
   std::vector<std::string> proxies;
-  long proxy_timeout_ms = 5'000;
+  long proxy_timeout_ms = 3'000;
   std::size_t proxy_in_flight = 32;
   long cluster_heartbeat_ms = static_cast<long>(options.cluster.heartbeat.count());
   long failure_timeout_ms = static_cast<long>(options.cluster.failure_timeout.count());
@@ -246,6 +248,10 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
       ("cluster-tls-key", po::value<std::string>(&options.cluster.tls_key), "its private key (PEM)")
       ("cluster-tls-ca", po::value<std::string>(&options.cluster.tls_ca),
        "the CA every node's certificate must chain to (PEM)")
+      ("serves", po::value<std::vector<std::string>>(&options.cluster.serves)->composing(),
+       "be a service node: own the topics matching this pattern (repeatable) and no others; the app's channel for it runs here (docs/gateway.md)")
+      ("remote-channel", po::value<std::vector<std::string>>(&options.gateway.remote_channels)->composing(),
+       "topics matching this pattern are served by a service node of the cluster (repeatable)")
       ("topic-rule", po::value<std::vector<std::string>>(&options.topic_rules)->composing(),
        "join authorization: 'room:*', 'user:{sub}' or 'admin:* role=admin' (repeatable; none: channels decide)")
       ("allowed-origin", po::value<std::vector<std::string>>(&options.allowed_origins)->composing(),

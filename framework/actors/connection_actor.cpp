@@ -385,7 +385,7 @@ void connection_actor::on_join_failed(const std::string& topic, const std::strin
 }
 
 void connection_actor::retry_rejoin(const std::string& topic, std::string_view why) {
-  constexpr int max_attempts = 8;
+  constexpr int max_attempts = 40;  // 10 s: the nodes' views settle within that, even loaded
   constexpr auto pause = std::chrono::milliseconds(250);
   auto it = channels_.find(topic);
   if (it == channels_.end() || !it->second.rejoining) return;

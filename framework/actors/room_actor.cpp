@@ -278,13 +278,15 @@ void room_actor::accept_join(std::uint64_t id, join_answer& to, const std::optio
               {}, 0);
 }
 
-void room_actor::complete_join(const member& who, join_result result) {
+bool room_actor::complete_join(const member& who, join_result result) {
   auto it = members_.find(who.id());
-  if (it == members_.end() || !it->second.undecided || result.deferred()) return;
+  if (it == members_.end() || !it->second.undecided || result.deferred()) return false;
   auto pending = std::move(it->second.undecided);
-  if (!result.accepted())
-    return refuse_join(who.id(), pending->answer, pending->ref, result.response());
-  accept_join(who.id(), pending->answer, pending->ref, result.response(), std::move(pending->wanted));
+  if (result.accepted())
+    accept_join(who.id(), pending->answer, pending->ref, result.response(), std::move(pending->wanted));
+  else
+    refuse_join(who.id(), pending->answer, pending->ref, result.response());
+  return true;
 }
 
 pending_reply room_actor::current_push() const { return current_push_; }

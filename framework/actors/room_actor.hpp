@@ -187,7 +187,7 @@ class room_actor : public caf::event_based_actor, private channel_context {
   void fetch_history(std::uint64_t since, std::size_t limit, history_handler then) override;
   [[nodiscard]] pending_reply current_push() const override;
   void reply_later(const pending_reply& to, reply answer) override;
-  void complete_join(const member& who, join_result result) override;
+  bool complete_join(const member& who, join_result result) override;
   [[nodiscard]] room_dispatcher dispatcher() override;
 
   // -- fan-out ----------------------------------------------------------------------------

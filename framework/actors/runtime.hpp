@@ -18,6 +18,8 @@ namespace roomcast::actors {
 struct channel_route {
   std::string pattern;
   channel_factory factory;
+  /// A remote channel: served by a service node of the cluster, never here.
+  bool remote_only = false;
 };
 
 struct runtime {

@@ -70,10 +70,22 @@ std::unordered_map<std::string, topic_directory::room_slot>& topic_directory::ro
 
 // -- cluster ------------------------------------------------------------------------------
 
+std::optional<std::string> topic_directory::owner_name(const std::string& topic) const {
+  const auto* route = runtime_->find_channel(topic);
+  bool remote_only = route && route->remote_only;
+  if (members_.empty()) {  // no cluster
+    if (remote_only) return std::nullopt;
+    return std::string("local");
+  }
+  return cluster::place(topic, members_, remote_only);
+}
+
+bool topic_directory::unowned(const std::string& topic) const { return !owner_name(topic); }
+
 std::optional<std::pair<std::string, caf::actor>> topic_directory::remote_owner(
     const std::string& topic) const {
   if (peers_.empty()) return std::nullopt;
-  auto owner = cluster::owner_of(topic, members_);
+  auto owner = owner_name(topic);
   if (!owner || *owner == self_) return std::nullopt;
   auto it = peers_.find(*owner);
   if (it == peers_.end()) return std::nullopt;
@@ -110,17 +122,17 @@ void topic_directory::on_join(join_request& req) {
     delegate(slot.relay, join_atom::value, std::move(req));
     return;
   }
-  room_slot* slot = room_for(req.topic, false);
-  if (!slot) {
+  auto refuse = [&](std::string_view reason) {
     protocol::opt_ref ref = req.ref ? protocol::opt_ref(*req.ref) : std::nullopt;
     make_response_promise().deliver(join_outcome{
         false, 0,
-        net::make_frame(protocol::encode_reply(
-            req.join_ref, ref, req.topic, "error",
-            json::object{{"reason", protocol::reasons::join_crashed}})),
+        net::make_frame(protocol::encode_reply(req.join_ref, ref, req.topic, "error",
+                                               json::object{{"reason", reason}})),
         nullptr});
-    return;
-  }
+  };
+  if (unowned(req.topic)) return refuse(protocol::reasons::owner_unreachable);
+  room_slot* slot = room_for(req.topic, false);
+  if (!slot) return refuse(protocol::reasons::join_crashed);
   ++slot->joins_forwarded;
   delegate(slot->room, join_atom::value, std::move(req));
 }
@@ -140,7 +152,8 @@ void topic_directory::on_remote_join(cluster::remote_join& wire) {
   // heard of a node yet). Not passed on: the owner may have no link to the
   // sender yet, and CAF 0.17 loses messages routed through a third node. The
   // join is tried again once the views agree (see connection_actor).
-  if (remote_owner(wire.topic)) return refuse(protocol::reasons::owner_unreachable);
+  if (remote_owner(wire.topic) || unowned(wire.topic))
+    return refuse(protocol::reasons::owner_unreachable);
   room_slot* slot = room_for(wire.topic, false);
   if (!slot) return refuse(protocol::reasons::join_crashed);
   boost::system::error_code ec;
@@ -160,7 +173,8 @@ void topic_directory::on_remote_join(cluster::remote_join& wire) {
 }
 
 void topic_directory::on_view(cluster::cluster_view& view) {
-  std::map<std::string, caf::actor> peers(view.peers.begin(), view.peers.end());
+  std::map<std::string, caf::actor> peers;
+  for (const auto& p : view.peers) peers.emplace(p.node, p.directory);
   // Nodes that left (or restarted: a new directory under the same name).
   std::vector<caf::node_id> gone;
   for (const auto& [name, dir] : peers_) {
@@ -169,15 +183,16 @@ void topic_directory::on_view(cluster::cluster_view& view) {
   }
   self_ = std::move(view.self);
   peers_ = std::move(peers);
-  members_.assign({self_});
-  for (const auto& [name, dir] : peers_) members_.push_back(name);
+  members_.clear();
+  members_.push_back({self_, std::move(view.self_serves)});
+  for (auto& p : view.peers) members_.push_back({std::move(p.node), std::move(p.serves)});
 
   for (const auto& node : gone)
     for (const auto& [topic, slot] : channel_rooms_) send(slot.room, cluster::node_gone_atom::value, node);
   // Topics whose owner changed move: the room or relay ends with moved_reason
   // and its connections join again, here, which now leads to the new owner.
   for (auto it = channel_rooms_.begin(); it != channel_rooms_.end();) {
-    if (!remote_owner(it->first)) {
+    if (!remote_owner(it->first) && !unowned(it->first)) {
       ++it;
       continue;
     }
@@ -256,6 +271,11 @@ caf::behavior topic_directory::make_behavior() {
                     [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
           return;
         }
+        if (unowned(topic)) {
+          make_response_promise().deliver(caf::make_error(
+              caf::sec::runtime_error, std::string(protocol::reasons::owner_unreachable)));
+          return;
+        }
         room_slot* slot = room_for(topic, false);
         if (!slot) {
           make_response_promise().deliver(
@@ -278,7 +298,7 @@ caf::behavior topic_directory::make_behavior() {
         boost::system::error_code ec;
         auto value = boost::json::parse(payload, ec);
         if (ec) return promise.deliver(caf::make_error(caf::sec::runtime_error, "bad_request"));
-        if (remote_owner(topic))
+        if (remote_owner(topic) || unowned(topic))
           return promise.deliver(caf::make_error(caf::sec::runtime_error,
                                                  std::string(protocol::reasons::owner_unreachable)));
         room_slot* slot = room_for(topic, false);

@@ -14,6 +14,7 @@
 #include "actors/runtime.hpp"
 #include "cluster/cluster_messages.hpp"
 #include "cluster/relay_messages.hpp"
+#include "cluster/rendezvous.hpp"
 
 #include <caf/all.hpp>
 
@@ -57,6 +58,11 @@ class topic_directory : public caf::event_based_actor {
   /// The topic's owner when it is another node (its name and directory);
   /// nullopt when this node owns it (or there is no cluster).
   std::optional<std::pair<std::string, caf::actor>> remote_owner(const std::string& topic) const;
+  /// True when no live node may own `topic`: a topic of a remote channel
+  /// (server::remote_channel) while no service node serving it is up.
+  [[nodiscard]] bool unowned(const std::string& topic) const;
+  /// The topic's owner by name; nullopt: unowned. Without a cluster: this node.
+  [[nodiscard]] std::optional<std::string> owner_name(const std::string& topic) const;
   relay_slot& relay_for(const std::string& topic, const std::pair<std::string, caf::actor>& owner);
   void on_join(join_request& req);
   /// Answers a presence query (key empty: the list) with the owner's answer.
@@ -76,7 +82,7 @@ class topic_directory : public caf::event_based_actor {
   // The cluster as the node agent last reported it (empty self: no cluster).
   std::string self_;
   std::map<std::string, caf::actor> peers_;  // node name -> its directory
-  std::vector<std::string> members_;          // self and peers, for owner_of
+  std::vector<cluster::placement_member> members_;  // self and peers, for placement
 };
 
 }  // namespace roomcast::actors

@@ -127,26 +127,31 @@ void answer_topics(caf::event_based_actor* self, const caf::actor& directory,
           });
 }
 
-json::object cluster_json(const cluster::node_records& records, const std::string& topic) {
+/// `remote_only`: the topic is a remote channel's (only service nodes may own it).
+json::object cluster_json(const cluster::node_records& records, const std::string& topic,
+                          bool remote_only) {
   json::array members;
-  std::vector<std::string> names;
+  std::vector<cluster::placement_member> placement;
   for (std::size_t i = 0; i < records.size(); ++i) {
+    json::array serves;
+    for (const auto& pattern : records[i].serves) serves.emplace_back(pattern);
     members.push_back(json::object{{"node", records[i].node},
                                    {"incarnation", records[i].incarnation},
-                                   {"self", i == 0}});
-    names.push_back(records[i].node);
+                                   {"self", i == 0},
+                                   {"serves", serves}});
+    placement.push_back({records[i].node, records[i].serves});
   }
   json::object out{{"self", records.empty() ? "" : records.front().node}, {"members", members}};
-  if (!topic.empty()) out["owner"] = cluster::owner_of(topic, names).value_or("");
+  if (!topic.empty()) out["owner"] = cluster::place(topic, placement, remote_only).value_or("");
   return out;
 }
 
 void answer_cluster(caf::event_based_actor* self, const caf::actor& agent, const std::string& topic,
-                    const net::http_responder& respond) {
+                    bool remote_only, const net::http_responder& respond) {
   self->request(agent, actor_timeout, cluster::members_atom::value)
       .then(
-          [respond, topic](cluster::node_records& records) {
-            respond(http_response::json(200, json::serialize(cluster_json(records, topic))));
+          [respond, topic, remote_only](cluster::node_records& records) {
+            respond(http_response::json(200, json::serialize(cluster_json(records, topic, remote_only))));
           },
           [respond](caf::error&) {
             respond(json_error(503, "unavailable", "the cluster agent did not answer"));
@@ -296,12 +301,15 @@ void http_api::presence(const std::string& topic, net::http_responder& respond) 
 void http_api::cluster(const http_request& req, net::http_responder& respond) {
   auto topic = req.query.find("topic");
   std::string wanted = topic == req.query.end() ? "" : topic->second;
+  const auto* route = wanted.empty() ? nullptr : runtime_->find_channel(wanted);
+  bool remote_only = route && route->remote_only;
   if (!cluster_) {  // one node: itself
     respond(http_response::json(
-        200, json::serialize(cluster_json({{"local", 0, caf::actor{}, caf::actor{}}}, wanted))));
+        200, json::serialize(cluster_json({{"local", 0, caf::actor{}, caf::actor{}, {}}}, wanted,
+                                          remote_only))));
     return;
   }
-  system_.spawn(answer_cluster, cluster_, wanted, respond);
+  system_.spawn(answer_cluster, cluster_, wanted, remote_only, respond);
 }
 
 void http_api::history(const http_request& req, const std::string& topic,

@@ -16,11 +16,12 @@ struct node_record {
   std::uint64_t incarnation = 0;  ///< start time (ns) with random low bits: later starts are larger
   caf::actor agent;
   caf::actor directory;           ///< its topic directory: joins for topics it owns go there
+  std::vector<std::string> serves;  ///< a service node's topic patterns (empty: a general node)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_record& x) {
-  return f(caf::meta::type_name("roomcast.node_record"), x.node, x.incarnation, x.agent, x.directory);
+  return f(caf::meta::type_name("roomcast.node_record"), x.node, x.incarnation, x.agent, x.directory, x.serves);
 }
 
 /// The responder first, then every member it knows.
@@ -38,8 +39,14 @@ using beat_atom = caf::atom_constant<caf::atom("c_beat")>;        // agent -> it
 /// The membership as the agent hands it to its node's directory (local only):
 /// this node's name and every other member's directory.
 struct cluster_view {
+  struct peer {
+    std::string node;
+    caf::actor directory;
+    std::vector<std::string> serves;
+  };
   std::string self;
-  std::vector<std::pair<std::string, caf::actor>> peers;
+  std::vector<std::string> self_serves;
+  std::vector<peer> peers;
 };
 
 /// Registers the cross-node types with `cfg` (before the actor system starts).

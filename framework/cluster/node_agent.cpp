@@ -115,7 +115,7 @@ caf::behavior node_agent::running() {
 
 node_records node_agent::records() {
   node_records out{{settings_.self_node, settings_.incarnation, caf::actor_cast<caf::actor>(this),
-                    settings_.directory}};
+                    settings_.directory, settings_.serves}};
   for (const auto& [name, m] : members_) out.push_back(m);
   return out;
 }
@@ -168,7 +168,7 @@ void node_agent::connect_to(const std::string& node) {
             auto agent = caf::actor_cast<caf::actor>(ptr);
             if (!agent) return failed();
             node_record me{settings_.self_node, settings_.incarnation,
-                           caf::actor_cast<caf::actor>(this), settings_.directory};
+                           caf::actor_cast<caf::actor>(this), settings_.directory, settings_.serves};
             request(agent, hello_timeout, hello_atom::value, me)
                 .then(
                     [this, node, agent, failed](node_records& theirs) {
@@ -214,9 +214,9 @@ void node_agent::drop(const std::string& node, const caf::actor_addr& agent, con
 
 void node_agent::publish_view() {
   if (!settings_.directory) return;
-  cluster_view view{settings_.self_node, {}};
+  cluster_view view{settings_.self_node, settings_.serves, {}};
   for (const auto& [name, m] : members_)
-    if (m.directory) view.peers.emplace_back(name, m.directory);
+    if (m.directory) view.peers.push_back({name, m.directory, m.serves});
   send(settings_.directory, view_atom::value, std::move(view));
 }
 

@@ -29,6 +29,7 @@ struct agent_settings {
   std::shared_ptr<util::counters> counters;  ///< members, joins and leaves for /metrics
   bool tls = false;  ///< connect through CAF's OpenSSL manager (mutual TLS)
   caf::actor directory;  ///< this node's topic directory: told every membership change
+  std::vector<std::string> serves;  ///< topic patterns this service node serves
 };
 
 class node_agent : public caf::event_based_actor {

@@ -1,5 +1,7 @@
 #include "cluster/rendezvous.hpp"
 
+#include "actors/topic_pattern.hpp"
+
 namespace roomcast::cluster {
 
 namespace {
@@ -42,6 +44,25 @@ std::optional<std::string> owner_of(std::string_view topic, const std::vector<st
   }
   if (!best) return std::nullopt;
   return *best;
+}
+
+std::optional<std::string> place(std::string_view topic,
+                                 const std::vector<placement_member>& members, bool servers_only) {
+  std::vector<std::string> serving;
+  std::vector<std::string> general;
+  for (const auto& m : members) {
+    if (m.serves.empty()) {
+      general.push_back(m.node);
+      continue;
+    }
+    for (const auto& pattern : m.serves)
+      if (actors::topic_matches(pattern, topic)) {
+        serving.push_back(m.node);
+        break;
+      }
+  }
+  if (servers_only || !serving.empty()) return owner_of(topic, serving);
+  return owner_of(topic, general);
 }
 
 }  // namespace roomcast::cluster

@@ -20,4 +20,17 @@ std::uint64_t rendezvous_weight(std::string_view node, std::string_view topic);
 /// when there are no nodes.
 std::optional<std::string> owner_of(std::string_view topic, const std::vector<std::string>& nodes);
 
+/// A member and the topic patterns it serves. A node that serves patterns is a
+/// service node: it owns the topics matching them, and no others.
+struct placement_member {
+  std::string node;
+  std::vector<std::string> serves;
+};
+
+/// The owner of `topic`: among the service nodes with a pattern matching it when
+/// there is one, else among the other nodes. nullopt: no such node is up.
+/// With `servers_only` (a remote channel's topic) only service nodes qualify.
+std::optional<std::string> place(std::string_view topic, const std::vector<placement_member>& members,
+                                 bool servers_only = false);
+
 }  // namespace roomcast::cluster

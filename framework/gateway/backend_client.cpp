@@ -19,7 +19,6 @@ struct backend_client::connection {
   http::request<http::string_body> request;
   http::response<http::string_body> response;
   std::chrono::steady_clock::time_point idle_since;
-  bool reused = false;
 };
 
 backend_client::backend_client(asio::io_context& ioc, backend_options options)
@@ -106,26 +105,31 @@ void backend_client::start(std::shared_ptr<call> c) {
   ++running_;
   stats_.in_flight.store(running_, std::memory_order_relaxed);
   ++c->attempts;
-  // A pooled connection, unless it idled too long (the backend may have closed it).
-  std::shared_ptr<connection> conn;
+  // One deadline for the attempt: connecting, writing and reading together.
   auto now = std::chrono::steady_clock::now();
-  while (!idle_.empty() && !conn) {
-    auto candidate = std::move(idle_.back());
+  auto deadline = now + options_.timeout;
+  prune_idle(now);
+  // A pooled connection (the newest: the least likely to have been closed).
+  std::shared_ptr<connection> conn;
+  if (!idle_.empty()) {
+    conn = std::move(idle_.back());
     idle_.pop_back();
-    if (now - candidate->idle_since < options_.idle_ttl) conn = std::move(candidate);
   }
   auto self = shared_from_this();
-  auto send = [self, c](std::shared_ptr<connection> link) {
+  auto send = [self, c, deadline](std::shared_ptr<connection> link) {
     link->request = {http::verb::post, c->target, 11};
-    link->request.set(http::field::host, self->options_.host);
+    link->request.set(http::field::host,
+                      self->options_.host + ":" + std::to_string(self->options_.port));
     link->request.set(http::field::content_type, "application/json");
     link->request.set(http::field::user_agent, "roomcast-gateway");
     link->request.keep_alive(true);
     link->request.body() = c->body;
     link->request.prepare_payload();
     link->response = {};
-    link->stream.expires_after(self->options_.timeout);
+    link->stream.expires_at(deadline);
     http::async_write(link->stream, link->request, [self, c, conn = link](beast::error_code wrote, std::size_t) {
+      if (wrote == beast::error::timeout)
+        return self->finish(c, {call_result::outcome::timeout, 0, {}, "timeout"}, false, conn);
       if (wrote) return self->finish(c, {call_result::outcome::unavailable, 0, {}, "write: " + wrote.message()}, false, conn);
       http::async_read(conn->stream, conn->buffer, conn->response,
                        [self, c, conn](beast::error_code ec, std::size_t) {
@@ -143,12 +147,9 @@ void backend_client::start(std::shared_ptr<call> c) {
                        });
     });
   };
-  if (conn) {
-    conn->reused = true;
-    return send(std::move(conn));
-  }
+  if (conn) return send(std::move(conn));
   conn = std::make_shared<connection>(strand_);
-  conn->stream.expires_after(options_.timeout);
+  conn->stream.expires_at(deadline);
   auto resolver = std::make_shared<tcp::resolver>(strand_);
   resolver->async_resolve(
       options_.host, std::to_string(options_.port),
@@ -163,6 +164,17 @@ void backend_client::start(std::shared_ptr<call> c) {
       });
 }
 
+void backend_client::prune_idle(std::chrono::steady_clock::time_point now) {
+  // Idle connections older than idle_ttl are closed (the backend may close them
+  // any time after its own keep-alive timeout).
+  std::erase_if(idle_, [&](const std::shared_ptr<connection>& idle) {
+    if (now - idle->idle_since < options_.idle_ttl) return false;
+    beast::error_code ignored;
+    idle->stream.socket().close(ignored);
+    return true;
+  });
+}
+
 void backend_client::finish(const std::shared_ptr<call>& c, call_result result, bool reusable,
                             std::shared_ptr<connection> conn) {
   --running_;
@@ -170,21 +182,23 @@ void backend_client::finish(const std::shared_ptr<call>& c, call_result result, 
   if (reusable && result.what != call_result::outcome::timeout) {
     conn->stream.expires_never();
     conn->idle_since = std::chrono::steady_clock::now();
-    conn->reused = false;
-    idle_.push_back(std::move(conn));
+    if (idle_.size() < options_.max_in_flight) idle_.push_back(std::move(conn));
   } else {
     beast::error_code ignored;
     conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     conn->stream.close();
   }
+  prune_idle(std::chrono::steady_clock::now());
   // A 4xx is the backend's answer; 5xx, timeouts and lost connections count
   // against it.
   bool failed = result.what == call_result::outcome::timeout ||
                 result.what == call_result::outcome::unavailable ||
                 (result.what == call_result::outcome::bad_status && result.status >= 500);
   record(failed);
-  bool retry = failed && c->idempotent && c->attempts <= options_.retries &&
-               failures_in_a_row_ < options_.failure_threshold;
+  // Retried: an idempotent call whose connection failed (refused, reset, or a
+  // pooled one the backend had closed). Not a timeout: the time is spent.
+  bool retry = result.what == call_result::outcome::unavailable && c->idempotent &&
+               c->attempts <= options_.retries && failures_in_a_row_ < options_.failure_threshold;
   if (retry) {
     if (running_ < options_.max_in_flight) {
       start(c);

@@ -26,12 +26,12 @@ struct backend_options {
   std::string name;  ///< for logs and metrics
   std::string host;  ///< an IP address or a name
   std::uint16_t port = 80;
-  std::chrono::milliseconds timeout{5'000};  ///< connect, write and read of one call
+  std::chrono::milliseconds timeout{3'000};  ///< one attempt: connect, write and read together
   std::size_t max_in_flight = 32;
   std::size_t max_queued = 1'024;
   std::size_t failure_threshold = 5;
   std::chrono::milliseconds open_for{2'000};
-  std::size_t retries = 1;  ///< extra attempts for idempotent calls
+  std::size_t retries = 1;  ///< extra attempts for idempotent calls whose connection failed
   std::chrono::milliseconds idle_ttl{2'000};  ///< keep-alive connections older than this are closed
 };
 
@@ -91,6 +91,7 @@ class backend_client : public std::enable_shared_from_this<backend_client> {
   void finish(const std::shared_ptr<call>& c, call_result result, bool reusable,
               std::shared_ptr<connection> conn);
   void run_next();
+  void prune_idle(std::chrono::steady_clock::time_point now);
   [[nodiscard]] bool circuit_allows();
   void record(bool failed);
 

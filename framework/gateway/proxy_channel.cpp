@@ -5,13 +5,31 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <cstdio>
+#include <random>
+
 namespace roomcast::gateway {
 
+namespace {
+/// An error response with a "reason" ("refused" when the backend gave none).
+json::object with_reason(const json::value& response) {
+  auto out = response.is_object() ? response.get_object() : json::object{};
+  if (!out.contains("reason")) out["reason"] = "refused";
+  return out;
+}
+}  // namespace
+
 proxy_channel::proxy_channel(std::shared_ptr<backend_client> backend, std::string base_path)
-    : backend_(std::move(backend)), base_path_(std::move(base_path)) {}
+    : backend_(std::move(backend)), base_path_(std::move(base_path)) {
+  std::random_device random;
+  char prefix[20];
+  std::snprintf(prefix, sizeof prefix, "%08x%08x", random(), random());
+  instance_ = prefix;
+}
 
 std::string proxy_channel::next_request_id() {
-  return topic() + "/" + std::to_string(++next_request_);
+  // Unique across room restarts and processes: a random instance, then a count.
+  return topic() + "/" + instance_ + "/" + std::to_string(++next_request_);
 }
 
 json::object proxy_channel::socket_json(const member& who) const {
@@ -50,24 +68,23 @@ void proxy_channel::on_join_answer(const member& who, const call_result& result)
   if (result.what != call_result::outcome::ok) {
     log::limited(backend_->failure_log(), log::level::warn, "gateway", "backend join call failed",
               {{"topic", topic()}, {"backend", backend_->options().name}, {"error", result.error}});
-    return complete_join(who, join_result::refuse(failure_reason(result)));
+    complete_join(who, join_result::refuse(failure_reason(result)));
+    return;
   }
   auto parsed = parse_answer(result.body, true);
   if (auto* why = std::get_if<std::string>(&parsed)) {
     log::limited(backend_->failure_log(), log::level::warn, "gateway",
                  "backend answered a join with something else",
               {{"topic", topic()}, {"backend", backend_->options().name}, {"error", *why}});
-    return complete_join(who, join_result::refuse(backend_error));
+    complete_join(who, join_result::refuse(backend_error));
+    return;
   }
   auto& answer = std::get<backend_answer>(parsed);
-  if (answer.what == backend_answer::status::ok) {
-    complete_join(who, join_result::accept(std::move(answer.response)));
-  } else {
-    auto response = answer.response.is_object() ? answer.response.get_object() : json::object{};
-    if (!response.contains("reason")) response["reason"] = "refused";
-    complete_join(who, join_result::refuse(std::move(response)));
-  }
-  carry_out(answer.instructions);
+  bool decided = answer.what == backend_answer::status::ok
+                     ? complete_join(who, join_result::accept(std::move(answer.response)))
+                     : complete_join(who, join_result::refuse(with_reason(answer.response)));
+  // A join that timed out meanwhile was refused: its instructions do not run.
+  if (decided) carry_out(answer.instructions);
 }
 
 void proxy_channel::on_event_answer(const pending_reply& to, const call_result& result) {
@@ -89,8 +106,7 @@ void proxy_channel::on_event_answer(const pending_reply& to, const call_result& 
   if (answer.what == backend_answer::status::ok)
     reply_later(to, reply::ok(std::move(answer.response)));
   else if (answer.what == backend_answer::status::error)
-    reply_later(to, reply::error(answer.response.is_object() ? answer.response.get_object()
-                                                             : json::object{}));
+    reply_later(to, reply::error(with_reason(answer.response)));
 }
 
 void proxy_channel::carry_out(const std::vector<instruction>& instructions) {

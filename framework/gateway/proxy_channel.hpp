@@ -32,6 +32,7 @@ class proxy_channel final : public channel {
 
   std::shared_ptr<backend_client> backend_;
   std::string base_path_;
+  std::string instance_;  // random per channel instance, for request ids
   std::uint64_t next_request_ = 0;
 };
 

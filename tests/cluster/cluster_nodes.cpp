@@ -58,6 +58,11 @@ std::unique_ptr<client> node::connect() const {
 
 node start_node(const std::vector<std::string>& peers, std::uint16_t cluster_port,
                 const std::vector<std::string>& extra) {
+  return start_program_node(ROOMCAST_SERVER_BIN, peers, cluster_port, extra);
+}
+
+node start_program_node(const std::string& program, const std::vector<std::string>& peers,
+                        std::uint16_t cluster_port, const std::vector<std::string>& extra) {
   std::vector<std::string> args{"--host", "127.0.0.1", "--port", "0", "--cluster-port",
                                 std::to_string(cluster_port), "--api-key", cluster_api_key,
                                 "--log-level", "warn", "--data-dir", "/tmp"};
@@ -66,7 +71,7 @@ node start_node(const std::vector<std::string>& peers, std::uint16_t cluster_por
   if (!list.empty()) args.insert(args.end(), {"--peers", list});
   args.insert(args.end(), extra.begin(), extra.end());
   node n;
-  n.proc = spawn_server(args);
+  n.proc = spawn_program(program, args);
   n.http_port = listening_port(*n.proc);
   auto line = n.proc->read_line(5s);
   const std::string prefix = "cluster node ";

@@ -37,6 +37,9 @@ struct node {
 
 node start_node(const std::vector<std::string>& peers, std::uint16_t cluster_port = 0,
                 const std::vector<std::string>& extra = {});
+/// The same with another server binary (built on apps/common/server_cli).
+node start_program_node(const std::string& program, const std::vector<std::string>& peers,
+                        std::uint16_t cluster_port = 0, const std::vector<std::string>& extra = {});
 
 std::set<std::string> names(std::initializer_list<const node*> nodes);
 

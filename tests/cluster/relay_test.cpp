@@ -262,7 +262,9 @@ TEST_F(relayed, AFourthNodeTakesOverItsTopicsWhileClientsStayJoined) {
   // Every member of a moved topic joined D's room again, by itself.
   for (const auto& topic : moved)
     ASSERT_TRUE(within(5s, [&] { return room_members(d, topic) == clients.size(); }))
-        << topic << " has " << room_members(d, topic) << " members on its new owner";
+        << topic << " has " << room_members(d, topic) << " members on its new owner; logs: "
+        << nodes[0].proc->drain_stderr() << nodes[1].proc->drain_stderr()
+        << nodes[2].proc->drain_stderr() << d.proc->drain_stderr();
   for (const auto& topic : moved) {
     for (std::size_t i = 0; i < clients.size(); ++i) {
       auto r = await(clients[i]->push(topic, "msg", json::object{{"from", i}}));

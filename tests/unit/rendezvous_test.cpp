@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -64,6 +66,34 @@ TEST(Rendezvous, ALeavingNodesTopicsAreTheOnlyOnesThatMove) {
       EXPECT_EQ(*owner_of(t, two), before) << t;
     }
   }
+}
+
+}  // namespace
+}  // namespace roomcast::cluster
+
+namespace roomcast::cluster {
+namespace {
+
+TEST(Placement, ServiceNodesOwnTheirPatternsAndNothingElse) {
+  std::vector<placement_member> members{{"a:1", {}}, {"b:1", {}}, {"svc:1", {"svc:*"}}, {"svc:2", {"svc:*"}}};
+  std::set<std::string> service_owners;
+  for (int i = 0; i < 50; ++i) {
+    auto topic = "svc:" + std::to_string(i);
+    auto owner = place(topic, members);
+    ASSERT_TRUE(owner);
+    service_owners.insert(*owner);
+    auto general = place("room:" + std::to_string(i), members);
+    ASSERT_TRUE(general);
+    EXPECT_TRUE(*general == "a:1" || *general == "b:1") << *general;
+  }
+  EXPECT_EQ(service_owners, (std::set<std::string>{"svc:1", "svc:2"})) << "spread over both services";
+}
+
+TEST(Placement, ARemoteOnlyTopicWithoutItsServiceHasNoOwner) {
+  std::vector<placement_member> general{{"a:1", {}}, {"b:1", {}}};
+  EXPECT_FALSE(place("svc:1", general, true));
+  EXPECT_TRUE(place("svc:1", general, false)) << "an ordinary topic falls back to the general nodes";
+  EXPECT_FALSE(place("room:1", {{"svc:1", {"svc:*"}}})) << "a service node takes no general topic";
 }
 
 }  // namespace

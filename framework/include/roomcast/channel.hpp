@@ -164,7 +164,7 @@ class channel_context {
   virtual void fetch_history(std::uint64_t since, std::size_t limit, history_handler done) = 0;
   [[nodiscard]] virtual pending_reply current_push() const = 0;
   virtual void reply_later(const pending_reply& to, reply answer) = 0;
-  virtual void complete_join(const member& who, join_result result) = 0;
+  virtual bool complete_join(const member& who, join_result result) = 0;
   [[nodiscard]] virtual room_dispatcher dispatcher() = 0;
 };
 
@@ -289,10 +289,10 @@ class channel {
   void reply_later(const pending_reply& to, reply answer) {
     context_->reply_later(to, std::move(answer));
   }
-  /// Decides a join on_join answered with join_result::later() (ignored when
-  /// the joiner is gone or was already decided).
-  void complete_join(const member& who, join_result result) {
-    context_->complete_join(who, std::move(result));
+  /// Decides a join on_join answered with join_result::later(). False (and
+  /// ignored) when the joiner is gone or the join was already decided (it timed out).
+  bool complete_join(const member& who, join_result result) {
+    return context_->complete_join(who, std::move(result));
   }
   /// A thread-safe handle that runs a function inside this room (like a timer
   /// callback): completion handlers of asynchronous calls come back through it.

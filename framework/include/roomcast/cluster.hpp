@@ -37,6 +37,10 @@ struct cluster_options {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
+  /// A service node: it owns the topics matching these patterns (its channels
+  /// for them run here, every other node relays to it) and no others
+  /// (docs/gateway.md#remote-channels). Empty: a general node.
+  std::vector<std::string> serves;
 
   [[nodiscard]] bool tls() const { return !tls_cert.empty() || !tls_key.empty() || !tls_ca.empty(); }
   [[nodiscard]] bool enabled() const { return enable || port != 0 || !peers.empty(); }
@@ -47,6 +51,7 @@ struct cluster_member {
   std::string node;              ///< its advertised "host:port"
   std::uint64_t incarnation = 0;  ///< random per process start: a restart is a new member
   bool self = false;
+  std::vector<std::string> serves;  ///< a service node's patterns
 };
 
 }  // namespace roomcast

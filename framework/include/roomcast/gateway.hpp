@@ -20,7 +20,9 @@ struct backend_settings {
   /// "http://HOST:PORT/BASE": joins go to BASE/join, events to BASE/event, the
   /// connect proxy to BASE/connect.
   std::string url;
-  std::chrono::milliseconds timeout{5'000};  ///< per call; then "backend_timeout"
+  /// Per call, connecting included; then "backend_timeout". Keep it below the
+  /// server's join_timeout (5 s), or a slow join answers "join timeout" first.
+  std::chrono::milliseconds timeout{3'000};
   std::size_t max_in_flight = 32;            ///< calls at a time; the rest wait
   std::size_t max_queued = 1'024;            ///< waiting calls; beyond: "backend_unavailable"
   std::size_t failure_threshold = 5;         ///< failures in a row that open the circuit
@@ -35,6 +37,7 @@ struct gateway_options {
   };
   std::vector<proxy> proxies;
   backend_settings connect;  ///< url empty: no connect proxy
+  std::vector<std::string> remote_channels;  ///< server::remote_channel patterns (--remote-channel)
 };
 
 }  // namespace roomcast

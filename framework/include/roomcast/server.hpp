@@ -174,6 +174,11 @@ class server {
   /// Lets a backend decide every WebSocket connect (instead of on_connect) and
   /// give the socket its user id and assigns (docs/gateway.md).
   void connect_proxy(backend_settings backend);
+  /// Topics matching `pattern` are served by a service node of the cluster
+  /// (cluster_options::serves) that runs their channel; this node relays its
+  /// members' joins and events there. While no such node is up, joins are
+  /// refused with "owner unreachable" (docs/gateway.md#remote-channels).
+  void remote_channel(std::string pattern);
 
   /// Serves raw WebSocket (no Phoenix envelope) on `path`; "*" matches any path
   /// other than the Phoenix socket path.
