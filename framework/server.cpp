@@ -493,6 +493,8 @@ void server::start() {
   std::optional<auth::token_verifier> tokens;
   if (!t.algorithm.empty()) tokens.emplace(t);  // a bad algorithm or key file throws here
   const auto& c = s.options.cluster;
+  if (!c.serves.empty() && !c.enabled())
+    throw std::invalid_argument("a service node (serves) needs a cluster: a cluster port or peers");
   if (c.enabled()) {
     if (c.heartbeat.count() <= 0 || c.failure_timeout < 2 * c.heartbeat)
       throw std::invalid_argument(

@@ -84,6 +84,9 @@ void answer_broadcast(caf::event_based_actor* self, const caf::actor& directory,
               respond(json_error(404, "unknown_topic", "no channel serves topic " + topic));
             else if (why == protocol::reasons::storage_unavailable)
               respond(json_error(503, "storage_unavailable", "the message was not stored"));
+            else if (why == protocol::reasons::owner_unreachable)
+              respond(json_error(503, "owner_unreachable",
+                                 "no node can take topic " + topic + " now (its service is down, or the cluster is settling)"));
             else if (!why.empty())
               respond(json_error(400, "bad_request", why));
             else

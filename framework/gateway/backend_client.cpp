@@ -118,8 +118,10 @@ void backend_client::start(std::shared_ptr<call> c) {
   auto self = shared_from_this();
   auto send = [self, c, deadline](std::shared_ptr<connection> link) {
     link->request = {http::verb::post, c->target, 11};
-    link->request.set(http::field::host,
-                      self->options_.host + ":" + std::to_string(self->options_.port));
+    // An IPv6 literal goes in brackets (RFC 7230 5.4).
+    const auto& host = self->options_.host;
+    link->request.set(http::field::host, (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                                             ":" + std::to_string(self->options_.port));
     link->request.set(http::field::content_type, "application/json");
     link->request.set(http::field::user_agent, "roomcast-gateway");
     link->request.keep_alive(true);

@@ -11,18 +11,6 @@ namespace roomcast::testing {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 json::value node::cluster(const std::string& topic) const {
   auto res = http_get(http_port, "/api/cluster" + (topic.empty() ? "" : "?topic=" + topic),
                       std::string("Authorization: Bearer ") + cluster_api_key + "\r\n");

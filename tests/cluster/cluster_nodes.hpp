@@ -17,9 +17,6 @@ namespace roomcast::testing {
 
 inline constexpr const char* cluster_api_key = "cluster-test-key";
 
-/// A free loopback port (bound and released: good enough on a test machine).
-std::uint16_t free_port();
-
 struct node {
   std::unique_ptr<child_process> proc;
   std::uint16_t http_port = 0;

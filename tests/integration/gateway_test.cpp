@@ -23,18 +23,6 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-std::uint16_t unused_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 struct backend_process {
   std::unique_ptr<child_process> proc;
   std::uint16_t port = 0;
@@ -63,15 +51,14 @@ backend_settings settings_for(const backend_process& backend) {
 }
 
 std::unique_ptr<server> start_gateway(const std::function<void(server&)>& configure) {
-  server_options options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  options.io_threads = 2;
-  options.actor_threads = 2;
-  auto srv = std::make_unique<server>(options);
-  configure(*srv);
-  srv->start();
-  return srv;
+  return start_test_server({}, configure);
+}
+
+/// A WebSocket upgrade for the Phoenix socket with these query parameters.
+http_result upgrade(const server& srv, const std::string& query) {
+  return http_raw(srv.port(), "GET /socket/websocket?vsn=2.0.0&" + query +
+                                  " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
 }
 
 std::unique_ptr<client> connect_as(const server& srv, const std::string& user = "") {
@@ -177,7 +164,7 @@ TEST(Gateway, GarbageAndWrongStatusesAreClearErrors) {
 }
 
 TEST(Gateway, TheCircuitOpensWhileTheBackendIsDownAndClosesWhenItIsBack) {
-  auto port = unused_port();
+  auto port = free_port();
   auto backend = std::make_unique<backend_process>(port);
   auto srv = start_gateway([&](server& s) {
     auto settings = settings_for(*backend);
@@ -229,19 +216,13 @@ TEST(Gateway, AtMostMaxInFlightCallsReachTheBackendAtOnce) {
 TEST(Gateway, TheConnectProxyDecidesWhoConnects) {
   backend_process backend;
   auto srv = start_gateway([&](server& s) { s.connect_proxy(settings_for(backend)); });
-  auto refused = http_raw(srv->port(),
-                          "GET /socket/websocket?vsn=2.0.0&user=mallory HTTP/1.1\r\nHost: x\r\n"
-                          "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  auto refused = upgrade(*srv, "user=mallory");
   EXPECT_EQ(refused.status, 403);
   EXPECT_NE(refused.body.find("banned"), std::string::npos) << refused.body;
   auto ok = connect_as(*srv, "carol");
   EXPECT_EQ(await(ok->heartbeat()).status, "ok");
   backend.kill();
-  auto down = http_raw(srv->port(),
-                       "GET /socket/websocket?vsn=2.0.0&user=dave HTTP/1.1\r\nHost: x\r\n"
-                       "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  auto down = upgrade(*srv, "user=dave");
   EXPECT_EQ(down.status, 503);
   EXPECT_NE(down.body.find("backend_unavailable"), std::string::npos) << down.body;
 }

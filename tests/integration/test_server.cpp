@@ -171,15 +171,29 @@ void register_test_channels(server& srv) {
   srv.channel("journal:*", [](std::string_view) { return std::make_unique<journal_channel>(); });
 }
 
-std::unique_ptr<server> start_test_server(server_options options) {
+std::unique_ptr<server> start_test_server(server_options options,
+                                          const std::function<void(server&)>& configure) {
   options.host = "127.0.0.1";
   options.port = 0;
   options.io_threads = 2;
   options.actor_threads = 2;
   auto srv = std::make_unique<server>(options);
   register_test_channels(*srv);
+  if (configure) configure(*srv);
   srv->start();
   return srv;
+}
+
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 client::options client_options(const server& srv) {

@@ -47,8 +47,10 @@ void register_test_channels(server& srv);
 /// True while a room:* channel is inside its "sleep" event.
 bool room_is_sleeping();
 
-/// Starts a server on 127.0.0.1:0 with the test channels.
-std::unique_ptr<server> start_test_server(server_options options = {});
+/// Starts a server on 127.0.0.1:0 with the test channels; `configure` adds to
+/// it before it starts.
+std::unique_ptr<server> start_test_server(server_options options = {},
+                                          const std::function<void(server&)>& configure = {});
 
 client::options client_options(const server& srv);
 std::unique_ptr<client> connect(const server& srv);
@@ -75,6 +77,9 @@ std::optional<std::chrono::milliseconds> within(std::chrono::milliseconds limit,
 
 /// A TCP connection to 127.0.0.1:port (5 s receive timeout), or -1.
 int loopback_connect(std::uint16_t port);
+
+/// A free loopback port (bound and released: good enough on a test machine).
+std::uint16_t free_port();
 
 /// A plain HTTP/1.1 request over a loopback socket; returns status and body.
 struct http_result {
