@@ -314,7 +314,17 @@ class server_gateway final : public net::gateway,
     if (info->user_id.empty()) info->user_id = request.subject;  // on_connect may leave it to the token
     if (info->assigns.empty()) info->assigns = request.claims;
     std::unique_ptr<raw_handler> raw;
-    if (ready.raw_factory) raw = (*ready.raw_factory)();
+    if (ready.raw_factory) {
+      try {
+        raw = (*ready.raw_factory)();
+      } catch (const std::exception& e) {
+        log::error("http", "raw endpoint factory threw", {{"error", e.what()}});
+        return refused(json_error(500, "internal_error", "internal error"));
+      } catch (...) {
+        log::error("http", "raw endpoint factory threw");
+        return refused(json_error(500, "internal_error", "internal error"));
+      }
+    }
     // shared_ptr so the std::function stays copyable; the handler moves out once.
     auto raw_holder = std::make_shared<std::unique_ptr<raw_handler>>(std::move(raw));
     plan.attach = [&system = system_, directory = directory_, rt = runtime_, info, raw_holder,

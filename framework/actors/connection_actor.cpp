@@ -134,9 +134,8 @@ caf::behavior connection_actor::make_behavior() {
       // POST /api/disconnect: the server closes this user's sockets.
       [this](disconnect_atom) { close_socket(protocol::close_codes::normal, "disconnected by server"); },
       [this](expired_atom) { arm_token_expiry(); },
-      [this](join_timeout_atom, const std::string& topic, const std::string& join_ref) {
-        on_join_failed(topic, join_ref, reasons::join_timeout);
-      },
+      [this](join_timeout_atom, const std::string& topic, const std::string& join_ref,
+             std::uint64_t attempt) { on_join_failed(topic, join_ref, attempt, reasons::join_timeout); },
       [this](rejoin_atom, const std::string& topic, const std::string& join_ref) {
         auto it = channels_.find(topic);
         if (it == channels_.end() || it->second.join_ref != join_ref || !it->second.rejoining ||
@@ -338,19 +337,21 @@ void connection_actor::request_join(const std::string& topic, channel_slot& slot
                    caf::actor_cast<caf::actor>(this), sink_ ? sink_->backlog() : nullptr};
   // No CAF request timeout: a late answer must still arrive so that a join the
   // room accepted after we gave up is undone (see on_join_outcome).
+  auto attempt = ++slot.attempt;
   request(directory_, caf::infinite, join_atom::value, std::move(req))
       .then(
-          [this, topic, join_ref = slot.join_ref](join_outcome& outcome) {
-            on_join_outcome(topic, join_ref, outcome);
+          [this, topic, join_ref = slot.join_ref, attempt](join_outcome& outcome) {
+            on_join_outcome(topic, join_ref, attempt, outcome);
           },
-          [this, topic, join_ref = slot.join_ref](caf::error&) {
-            on_join_failed(topic, join_ref, reasons::join_crashed);
+          [this, topic, join_ref = slot.join_ref, attempt](caf::error&) {
+            on_join_failed(topic, join_ref, attempt, reasons::join_crashed);
           });
-  delayed_send(this, runtime_->options.join_timeout, join_timeout_atom::value, topic, slot.join_ref);
+  delayed_send(this, runtime_->options.join_timeout, join_timeout_atom::value, topic, slot.join_ref,
+               attempt);
 }
 
 void connection_actor::on_join_outcome(const std::string& topic, const std::string& join_ref,
-                                       join_outcome& outcome) {
+                                       std::uint64_t attempt, join_outcome& outcome) {
   auto it = channels_.find(topic);
   bool current = it != channels_.end() && it->second.join_ref == join_ref && !it->second.joined;
   if (!current) {
@@ -362,8 +363,10 @@ void connection_actor::on_join_outcome(const std::string& topic, const std::stri
     return;
   }
   auto& slot = it->second;
-  if (slot.rejoining && !outcome.accepted)
+  if (slot.rejoining && !outcome.accepted) {
+    if (attempt != slot.attempt) return;  // an older attempt: a newer one is on its way
     return retry_rejoin(topic, outcome.reply ? std::string_view(outcome.reply->data) : "refused");
+  }
   if (outcome.reply && !slot.rejoining) sink_->send(outcome.reply);
   if (!outcome.accepted) return drop_pending_join(topic, reasons::unmatched_topic);
   slot.rejoining = false;
@@ -376,22 +379,28 @@ void connection_actor::on_join_outcome(const std::string& topic, const std::stri
 }
 
 void connection_actor::on_join_failed(const std::string& topic, const std::string& join_ref,
-                                      std::string_view reason) {
+                                      std::uint64_t attempt, std::string_view reason) {
   auto it = channels_.find(topic);
-  if (it == channels_.end() || it->second.join_ref != join_ref || it->second.joined) return;
+  if (it == channels_.end() || it->second.join_ref != join_ref || it->second.joined ||
+      attempt != it->second.attempt)
+    return;
   if (it->second.rejoining) return retry_rejoin(topic, reason);
   reply_error(join_ref, it->second.join_msg_ref, topic, reason);
   drop_pending_join(topic, reasons::unmatched_topic);
 }
 
 void connection_actor::retry_rejoin(const std::string& topic, std::string_view why) {
-  constexpr int max_attempts = 40;  // 10 s: the nodes' views settle within that, even loaded
-  constexpr auto pause = std::chrono::milliseconds(250);
+  constexpr int max_attempts = 40;  // about 10 s: the nodes' views settle within that, even loaded
   auto it = channels_.find(topic);
   if (it == channels_.end() || !it->second.rejoining) return;
   auto& slot = it->second;
   if (++slot.rejoin_attempts < max_attempts) {
-    delayed_send(this, pause, rejoin_atom::value, topic, slot.join_ref);
+    // 200-300 ms, spread per socket so that the members of a moved topic do
+    // not all ask at the same moment.
+    auto spread = (std::hash<std::string>{}(socket_->id) +
+                   37 * static_cast<std::size_t>(slot.rejoin_attempts)) % 100;
+    delayed_send(this, std::chrono::milliseconds(200 + static_cast<long>(spread)), rejoin_atom::value,
+                 topic, slot.join_ref);
     return;
   }
   // The client hears of it as a crash and joins by itself (phoenix.js does).

@@ -48,6 +48,7 @@ class connection_actor : public caf::event_based_actor {
     json::value params;            // the join's, to join again when the topic moves
     bool rejoining = false;        // joined again after a move: the client is not told
     int rejoin_attempts = 0;
+    std::uint64_t attempt = 0;     // of request_join: answers to older ones are stale
   };
 
   // -- Phoenix protocol ------------------------------------------------------------------
@@ -58,9 +59,9 @@ class connection_actor : public caf::event_based_actor {
   /// Rate limits, payload size and mailbox bound; false (answered) when refused.
   bool admit_push(const message& msg, std::size_t frame_bytes);
   void on_join_outcome(const std::string& topic, const std::string& join_ref,
-                       join_outcome& outcome);
+                       std::uint64_t attempt, join_outcome& outcome);
   void on_join_failed(const std::string& topic, const std::string& join_ref,
-                      std::string_view reason);
+                      std::uint64_t attempt, std::string_view reason);
   /// Forgets a pending join and answers its waiting pushes.
   void drop_pending_join(const std::string& topic, std::string_view reason);
   void forward_push(const channel_slot& slot, message& msg);

@@ -60,7 +60,7 @@ caf::behavior room_actor::make_behavior() {
       [this](cluster::remote_leave_atom, std::uint64_t member_id, bool has_ref, std::string& ref,
              std::uint8_t why) {
         auto it = members_.find(member_id);
-        if (it == members_.end() || !it->second.remote ||
+        if (!current_sender() || it == members_.end() || !it->second.remote ||
             it->second.connection.address() != current_sender()->address())
           return;
         handle_leave(member_id, has_ref ? std::optional<std::string>(std::move(ref)) : std::nullopt,
@@ -69,6 +69,7 @@ caf::behavior room_actor::make_behavior() {
                          : leave_reason::closed);
       },
       [this](cluster::relay_audit_atom, const std::vector<std::uint64_t>& ids) {
+        if (!current_sender()) return;
         auto relay = current_sender()->address();
         for (auto id : ids) {
           auto it = members_.find(id);
@@ -139,6 +140,19 @@ caf::behavior room_actor::make_behavior() {
 }
 
 void room_actor::on_exit() {
+  // Joins still waiting (for complete_join, or for the store) get an answer:
+  // CAF 0.17 would drop their promises without a word.
+  for (auto& [id, entry] : members_) {
+    join_answer* to = entry.undecided ? &entry.undecided->answer
+                                      : entry.recovering ? &entry.recovering->answer : nullptr;
+    if (!to) continue;
+    const auto& ref = entry.undecided ? entry.undecided->ref : entry.recovering->ref;
+    answer(*to, join_outcome{false, 0,
+                             net::make_frame(protocol::encode_reply(
+                                 entry.info.join_ref(), ref ? opt_ref(*ref) : std::nullopt, topic_,
+                                 "error", json::object{{"reason", protocol::reasons::join_crashed}})),
+                             caf::actor_cast<caf::actor>(this)});
+  }
   if (!crashed_) {
     flush_outbound();
     // Stored even though nobody is left to hear of the commit: a rejoin with
@@ -255,8 +269,9 @@ void room_actor::accept_join(std::uint64_t id, join_answer& to, const std::optio
   flush_outbound();
   util::counters::bump(settings_.counters->joins);
   auto& entry = members_.at(id);
+  // One monitor per connection (or relay), however many members it brings.
+  if (members_by_connection_.count(entry.connection.address()) == 0) monitor(entry.connection);
   members_by_connection_.emplace(entry.connection.address(), id);
-  monitor(entry.connection);
   if (wanted) {
     // The reply waits for the store; live frames meanwhile wait in `deferred`.
     wanted->answer = std::move(to);
@@ -393,6 +408,7 @@ void room_actor::handle_push(push_request& req) {
 }
 
 void room_actor::handle_remote_push(cluster::remote_push& wire) {
+  if (!current_sender()) return;
   auto it = members_.find(wire.member_id);
   if (it == members_.end() || !it->second.remote ||
       it->second.connection.address() != current_sender()->address()) {

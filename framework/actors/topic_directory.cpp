@@ -95,7 +95,8 @@ std::optional<std::pair<std::string, caf::actor>> topic_directory::remote_owner(
 topic_directory::relay_slot& topic_directory::relay_for(
     const std::string& topic, const std::pair<std::string, caf::actor>& owner) {
   if (auto it = relays_.find(topic); it != relays_.end()) {
-    if (it->second.owner == owner.first) return it->second;
+    if (it->second.owner == owner.first && it->second.owner_directory == owner.second)
+      return it->second;
     send_exit(it->second.relay, cluster::moved_reason());
     keys_.erase(it->second.relay.address());
     relays_.erase(it);
@@ -104,7 +105,7 @@ topic_directory::relay_slot& topic_directory::relay_for(
                                            runtime_->options.join_timeout);
   monitor(relay);
   keys_.emplace(relay.address(), room_key{kind::relay, topic});
-  return relays_.emplace(topic, relay_slot{relay, owner.first, 0}).first->second;
+  return relays_.emplace(topic, relay_slot{relay, owner.first, owner.second, 0}).first->second;
 }
 
 void topic_directory::ask_owner_presence(const caf::actor& owner, const std::string& topic,
@@ -203,9 +204,10 @@ void topic_directory::on_view(cluster::cluster_view& view) {
     it = channel_rooms_.erase(it);
   }
   for (auto it = relays_.begin(); it != relays_.end();) {
+    // The same owner, and the same process of it (a restarted node has a new directory).
     auto owner = remote_owner(it->first);
-    auto dir = peers_.find(it->second.owner);
-    bool same = owner && owner->first == it->second.owner && dir != peers_.end();
+    bool same = owner && owner->first == it->second.owner &&
+                owner->second == it->second.owner_directory;
     if (same) {
       ++it;
       continue;
@@ -304,7 +306,7 @@ caf::behavior topic_directory::make_behavior() {
         room_slot* slot = room_for(topic, false);
         if (!slot) return promise.deliver(caf::make_error(caf::sec::runtime_error, "unknown_topic"));
         ++slot->joins_forwarded;
-        request(slot->room, caf::infinite, api_atom::value, std::move(event), std::move(value))
+        request(slot->room, remote_call_timeout, api_atom::value, std::move(event), std::move(value))
             .then([promise](json::value& answer) mutable {
                     promise.deliver(boost::json::serialize(answer));
                   },

@@ -49,6 +49,7 @@ class topic_directory : public caf::event_based_actor {
   struct relay_slot {
     caf::actor relay;
     std::string owner;
+    caf::actor owner_directory;
     std::uint64_t joins_forwarded = 0;
   };
 

@@ -124,11 +124,20 @@ void relay_actor::on_outcome(remote_join_outcome& outcome) {
   pending_.erase(it);
   auto self = caf::actor_cast<caf::actor>(this);
   if (outcome.accepted && room_ && outcome.room != room_) {
-    // The owner's room restarted under us: our down message for the old one
-    // is on its way and ends this relay. This join does not survive that.
-    send(outcome.room, remote_leave_atom::value, outcome.member_id, false, std::string{},
-         static_cast<std::uint8_t>(leave_reason::left));
-    outcome.accepted = false;
+    if (members_.empty()) {
+      // The owner's room stopped while we had nobody, and a new one took
+      // this join: follow it.
+      demonitor(room_);
+      room_ = nullptr;
+    } else {
+      // The owner's room restarted under our members: our down message for
+      // the old one is on its way and ends this relay. This join does not
+      // survive that: undone, and refused (never with the new room's "ok").
+      send(outcome.room, remote_leave_atom::value, outcome.member_id, false, std::string{},
+           static_cast<std::uint8_t>(leave_reason::left));
+      pending_.emplace(outcome.request_id, std::move(join));
+      return refuse(outcome.request_id, protocol::reasons::join_crashed);
+    }
   }
   if (!outcome.accepted) {
     join.promise.deliver(join_outcome{false, 0, from_wire(outcome.reply), self});
@@ -186,6 +195,8 @@ void relay_actor::handle_frames(relay_frames& in) {
   std::vector<net::frame_ptr> shared;
   shared.reserve(in.frames.size());
   for (auto& w : in.frames) shared.push_back(from_wire(w));
+  // skip must be parallel to the frames (connections index it by frame).
+  if (!in.skip.empty() && in.skip.size() != shared.size()) in.skip.resize(shared.size(), 0);
   // One local batch for every member here: the frames were encoded once, on the owner.
   batch_ptr batch = std::make_shared<fanout_batch>(fanout_batch{std::move(shared), std::move(in.skip), {}});
   static const member_frames none;
@@ -207,6 +218,12 @@ void relay_actor::handle_frames(relay_frames& in) {
 }
 
 void relay_actor::handle_down(const caf::down_msg& msg) {
+  if (room_ && msg.source == room_.address() && !msg.reason && members_.empty()) {
+    // The owner's room stopped (idle) while we had nobody: joins still on
+    // their way get a new room.
+    room_ = nullptr;
+    return;
+  }
   if (room_ && msg.source == room_.address()) {
     // The owner's room ended, and with it every join through us: moved (our
     // connections join again), crashed or unreachable (their clients get phx_error).

@@ -57,9 +57,12 @@ inline wire_frame to_wire(const net::outbound_frame& frame) {
 }
 
 inline net::frame_ptr from_wire(wire_frame& w) {
-  return std::make_shared<const net::outbound_frame>(
-      net::outbound_frame{std::move(w.data), w.binary, static_cast<overflow_policy>(w.policy),
-                          static_cast<std::size_t>(w.budget), w.seq});
+  // A policy this build does not know is read as close, the strictest.
+  auto policy = w.policy <= static_cast<std::uint8_t>(overflow_policy::drop_oldest)
+                    ? static_cast<overflow_policy>(w.policy)
+                    : overflow_policy::close;
+  return std::make_shared<const net::outbound_frame>(net::outbound_frame{
+      std::move(w.data), w.binary, policy, static_cast<std::size_t>(w.budget), w.seq});
 }
 
 /// A member's own frames (replies, pushes), each placed before the shared frame

@@ -85,9 +85,20 @@ void backend_client::submit(std::shared_ptr<call> c) {
 }
 
 void backend_client::run_next() {
+  auto now = std::chrono::steady_clock::now();
   while (running_ < options_.max_in_flight && !queue_.empty()) {
     auto c = std::move(queue_.front());
     queue_.pop_front();
+    if (now - c->started >= options_.timeout) {
+      // Waited its whole timeout in the queue: its caller has given up.
+      stats_.failures.fetch_add(1, std::memory_order_relaxed);
+      stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+      call_result r;
+      r.what = call_result::outcome::timeout;
+      r.error = "timed out in the queue";
+      c->done(std::move(r));
+      continue;
+    }
     if (!circuit_allows()) {
       stats_.failures.fetch_add(1, std::memory_order_relaxed);
       stats_.rejected.fetch_add(1, std::memory_order_relaxed);
@@ -145,7 +156,11 @@ void backend_client::start(std::shared_ptr<call> c) {
                                                                     : call_result::outcome::bad_status;
                          r.body = std::move(conn->response.body());
                          if (r.what != call_result::outcome::ok) r.error = "status " + std::to_string(r.status);
-                         self->finish(c, std::move(r), conn->response.keep_alive(), conn);
+                         // Pooled only when nothing is left over (a 1xx, or a body past
+                         // its length, would answer the next call).
+                         bool reusable = conn->response.keep_alive() && r.status >= 200 &&
+                                         conn->buffer.size() == 0;
+                         self->finish(c, std::move(r), reusable, conn);
                        });
     });
   };

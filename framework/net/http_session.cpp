@@ -90,6 +90,8 @@ class http_session_base {
                        remote = converted->remote_address](upgrade_plan plan) {
             asio::post(self->stream().get_executor(),
                        [self, held, remote, plan = std::move(plan)]() mutable {
+                         // A fresh deadline: deciding may have taken most of the old one.
+                         self->lowest().expires_after(self->gateway_->limits().handshake_timeout);
                          if (plan.refusal) return self->send(std::move(*plan.refusal), false);
                          self->lowest().expires_never();
                          self->upgrade(std::move(*held), std::move(plan), remote);
