@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <future>
 
 namespace roomcast::testing {
@@ -242,6 +243,47 @@ TEST(Gateway, TheCommandLineConfiguresProxyChannels) {
   EXPECT_EQ(r.response.at("via").as_string(), "cli");
   auto refused = spawn_server({"--port", "0", "--proxy", "orders:*"});
   EXPECT_EQ(refused->wait_exit(10s), 2);
+}
+
+/// Answers every join later: after `late`, with accept; records what
+/// complete_join said (1: decided then, 0: already refused).
+class late_channel final : public channel {
+ public:
+  late_channel(std::chrono::milliseconds late, std::shared_ptr<std::atomic<int>> decided)
+      : late_(late), decided_(std::move(decided)) {}
+  join_result on_join(const json::value&, const member& who) override {
+    send_after(late_, [this, who] { decided_->store(complete_join(who, join_result::accept()) ? 1 : 0); });
+    return join_result::later();
+  }
+  // Kept while empty, so that the late decision still runs after a refusal.
+  [[nodiscard]] bool keep_when_empty() const override { return true; }
+
+ private:
+  std::chrono::milliseconds late_;
+  std::shared_ptr<std::atomic<int>> decided_;
+};
+
+TEST(Gateway, AJoinNeverDecidedInTimeIsRefusedAndALateDecisionIgnored) {
+  auto decided = std::make_shared<std::atomic<int>>(-1);
+  server_options options;
+  options.join_timeout = 300ms;
+  auto srv = start_test_server(options, [&](server& s) {
+    s.channel("late:*", [decided](std::string_view) {
+      return std::make_unique<late_channel>(std::chrono::milliseconds(700), decided);
+    });
+    s.channel("soon:*", [decided](std::string_view) {
+      return std::make_unique<late_channel>(std::chrono::milliseconds(50), decided);
+    });
+  });
+  auto c = connect(*srv);
+  auto refused = await(c->join("late:1"));
+  EXPECT_EQ(refused.status, "error");
+  EXPECT_EQ(reason_of(refused), "join timeout");
+  ASSERT_TRUE(within(3s, [&] { return decided->load() != -1; }));
+  EXPECT_EQ(decided->load(), 0) << "the room had already refused the join";
+  decided->store(-1);
+  EXPECT_EQ(await(c->join("soon:1")).status, "ok");
+  EXPECT_EQ(decided->load(), 1);
 }
 
 TEST(Gateway, ABadBackendUrlIsRefusedAtConfiguration) {
