@@ -326,7 +326,8 @@ void connection_actor::handle_join(message& msg) {
   channel_slot slot;
   slot.join_ref = join_ref;
   slot.join_msg_ref = msg.ref;
-  slot.params = msg.payload;
+  // Only a cluster moves topics (and rejoins with these): no copy per join otherwise.
+  if (runtime_->options.cluster.enabled()) slot.params = msg.payload;
   auto& placed = channels_.emplace(msg.topic, std::move(slot)).first->second;
   request_join(msg.topic, placed, std::move(msg.payload));
 }

@@ -25,7 +25,9 @@ json::value parse_answer(const std::string& text) {
 
 topic_directory::topic_directory(caf::actor_config& cfg, std::shared_ptr<const runtime> rt,
                                  caf::actor store)
-    : caf::event_based_actor(cfg), runtime_(std::move(rt)), store_(std::move(store)) {}
+    : caf::event_based_actor(cfg), runtime_(std::move(rt)), store_(std::move(store)) {
+  for (const auto& route : runtime_->channels) has_remote_routes_ |= route.remote_only;
+}
 
 topic_directory::room_slot* topic_directory::room_for(const std::string& topic, bool raw) {
   auto& rooms = raw ? raw_rooms_ : channel_rooms_;
@@ -70,42 +72,35 @@ std::unordered_map<std::string, topic_directory::room_slot>& topic_directory::ro
 
 // -- cluster ------------------------------------------------------------------------------
 
-std::optional<std::string> topic_directory::owner_name(const std::string& topic) const {
-  const auto* route = runtime_->find_channel(topic);
-  bool remote_only = route && route->remote_only;
-  if (members_.empty()) {  // no cluster
-    if (remote_only) return std::nullopt;
-    return std::string("local");
+topic_directory::owner_info topic_directory::owner_of(const std::string& topic) const {
+  using where = owner_info::where;
+  bool remote_only = false;
+  if (has_remote_routes_) {
+    const auto* route = runtime_->find_channel(topic);
+    remote_only = route && route->remote_only;
   }
-  return cluster::place(topic, members_, remote_only);
-}
-
-bool topic_directory::unowned(const std::string& topic) const { return !owner_name(topic); }
-
-std::optional<std::pair<std::string, caf::actor>> topic_directory::remote_owner(
-    const std::string& topic) const {
-  if (peers_.empty()) return std::nullopt;
-  auto owner = owner_name(topic);
-  if (!owner || *owner == self_) return std::nullopt;
+  if (members_.empty()) return {remote_only ? where::nobody : where::here, {}, nullptr};  // no cluster
+  auto owner = cluster::place(topic, members_, remote_only);
+  if (!owner) return {where::nobody, {}, nullptr};
   auto it = peers_.find(*owner);
-  if (it == peers_.end()) return std::nullopt;
-  return *it;
+  if (*owner == self_ || it == peers_.end()) return {where::here, {}, nullptr};
+  return {where::elsewhere, it->first, it->second};
 }
 
-topic_directory::relay_slot& topic_directory::relay_for(
-    const std::string& topic, const std::pair<std::string, caf::actor>& owner) {
+topic_directory::relay_slot& topic_directory::relay_for(const std::string& topic,
+                                                       const owner_info& owner) {
   if (auto it = relays_.find(topic); it != relays_.end()) {
-    if (it->second.owner == owner.first && it->second.owner_directory == owner.second)
+    if (it->second.owner == owner.node && it->second.owner_directory == owner.directory)
       return it->second;
     send_exit(it->second.relay, cluster::moved_reason());
     keys_.erase(it->second.relay.address());
     relays_.erase(it);
   }
-  auto relay = spawn<cluster::relay_actor>(topic, owner.second, caf::actor_cast<caf::actor>(this),
+  auto relay = spawn<cluster::relay_actor>(topic, owner.directory, caf::actor_cast<caf::actor>(this),
                                            runtime_->options.join_timeout);
   monitor(relay);
   keys_.emplace(relay.address(), room_key{kind::relay, topic});
-  return relays_.emplace(topic, relay_slot{relay, owner.first, owner.second, 0}).first->second;
+  return relays_.emplace(topic, relay_slot{relay, owner.node, owner.directory, 0}).first->second;
 }
 
 void topic_directory::ask_owner_presence(const caf::actor& owner, const std::string& topic,
@@ -117,8 +112,9 @@ void topic_directory::ask_owner_presence(const caf::actor& owner, const std::str
 }
 
 void topic_directory::on_join(join_request& req) {
-  if (auto owner = remote_owner(req.topic)) {
-    auto& slot = relay_for(req.topic, *owner);
+  auto owner = owner_of(req.topic);
+  if (owner.at == owner_info::where::elsewhere) {
+    auto& slot = relay_for(req.topic, owner);
     ++slot.joins_forwarded;
     delegate(slot.relay, join_atom::value, std::move(req));
     return;
@@ -131,7 +127,7 @@ void topic_directory::on_join(join_request& req) {
                                                json::object{{"reason", reason}})),
         nullptr});
   };
-  if (unowned(req.topic)) return refuse(protocol::reasons::owner_unreachable);
+  if (owner.at == owner_info::where::nobody) return refuse(protocol::reasons::owner_unreachable);
   room_slot* slot = room_for(req.topic, false);
   if (!slot) return refuse(protocol::reasons::join_crashed);
   ++slot->joins_forwarded;
@@ -153,7 +149,7 @@ void topic_directory::on_remote_join(cluster::remote_join& wire) {
   // heard of a node yet). Not passed on: the owner may have no link to the
   // sender yet, and CAF 0.17 loses messages routed through a third node. The
   // join is tried again once the views agree (see connection_actor).
-  if (remote_owner(wire.topic) || unowned(wire.topic))
+  if (owner_of(wire.topic).at != owner_info::where::here)
     return refuse(protocol::reasons::owner_unreachable);
   room_slot* slot = room_for(wire.topic, false);
   if (!slot) return refuse(protocol::reasons::join_crashed);
@@ -193,7 +189,7 @@ void topic_directory::on_view(cluster::cluster_view& view) {
   // Topics whose owner changed move: the room or relay ends with moved_reason
   // and its connections join again, here, which now leads to the new owner.
   for (auto it = channel_rooms_.begin(); it != channel_rooms_.end();) {
-    if (!remote_owner(it->first) && !unowned(it->first)) {
+    if (owner_of(it->first).at == owner_info::where::here) {
       ++it;
       continue;
     }
@@ -205,9 +201,9 @@ void topic_directory::on_view(cluster::cluster_view& view) {
   }
   for (auto it = relays_.begin(); it != relays_.end();) {
     // The same owner, and the same process of it (a restarted node has a new directory).
-    auto owner = remote_owner(it->first);
-    bool same = owner && owner->first == it->second.owner &&
-                owner->second == it->second.owner_directory;
+    auto owner = owner_of(it->first);
+    bool same = owner.at == owner_info::where::elsewhere && owner.node == it->second.owner &&
+                owner.directory == it->second.owner_directory;
     if (same) {
       ++it;
       continue;
@@ -264,16 +260,17 @@ caf::behavior topic_directory::make_behavior() {
       // topic stores it even with nobody there). Counted like a join, so that an
       // idle report crossing it does not stop the room under it.
       [this](api_atom atom, const std::string& topic, std::string& event, json::value& payload) {
-        if (auto owner = remote_owner(topic)) {
+        auto owner = owner_of(topic);
+        if (owner.at == owner_info::where::elsewhere) {
           // The owner's room answers, whichever node the HTTP request came to.
           auto promise = make_response_promise();
-          request(owner->second, remote_call_timeout, cluster::remote_api_atom::value, topic,
+          request(owner.directory, remote_call_timeout, cluster::remote_api_atom::value, topic,
                   std::move(event), boost::json::serialize(payload))
               .then([promise](std::string& text) mutable { promise.deliver(parse_answer(text)); },
                     [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
           return;
         }
-        if (unowned(topic)) {
+        if (owner.at == owner_info::where::nobody) {
           make_response_promise().deliver(caf::make_error(
               caf::sec::runtime_error, std::string(protocol::reasons::owner_unreachable)));
           return;
@@ -300,7 +297,7 @@ caf::behavior topic_directory::make_behavior() {
         boost::system::error_code ec;
         auto value = boost::json::parse(payload, ec);
         if (ec) return promise.deliver(caf::make_error(caf::sec::runtime_error, "bad_request"));
-        if (remote_owner(topic) || unowned(topic))
+        if (owner_of(topic).at != owner_info::where::here)
           return promise.deliver(caf::make_error(caf::sec::runtime_error,
                                                  std::string(protocol::reasons::owner_unreachable)));
         room_slot* slot = room_for(topic, false);
@@ -329,15 +326,16 @@ caf::behavior topic_directory::make_behavior() {
               .then(then, failed);
       },
       [this](presence_atom atom, const std::string& topic) {
-        if (auto owner = remote_owner(topic))
-          return ask_owner_presence(owner->second, topic, std::string{});
+        if (auto owner = owner_of(topic); owner.at == owner_info::where::elsewhere)
+          return ask_owner_presence(owner.directory, topic, std::string{});
         if (auto it = channel_rooms_.find(topic); it != channel_rooms_.end())
           delegate(it->second.room, atom);
         else
           make_response_promise().deliver(json::value(json::object()));
       },
       [this](presence_atom atom, const std::string& topic, std::string& key) {
-        if (auto owner = remote_owner(topic)) return ask_owner_presence(owner->second, topic, key);
+        if (auto owner = owner_of(topic); owner.at == owner_info::where::elsewhere)
+          return ask_owner_presence(owner.directory, topic, key);
         if (auto it = channel_rooms_.find(topic); it != channel_rooms_.end())
           delegate(it->second.room, atom, std::move(key));
         else

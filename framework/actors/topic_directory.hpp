@@ -58,13 +58,16 @@ class topic_directory : public caf::event_based_actor {
   room_slot* room_for(const std::string& topic, bool raw);
   /// The topic's owner when it is another node (its name and directory);
   /// nullopt when this node owns it (or there is no cluster).
-  std::optional<std::pair<std::string, caf::actor>> remote_owner(const std::string& topic) const;
-  /// True when no live node may own `topic`: a topic of a remote channel
+  /// Where `topic`'s room belongs: here (also without a cluster), on another
+  /// node (its name and directory), or nowhere: a remote channel's topic
   /// (server::remote_channel) while no service node serving it is up.
-  [[nodiscard]] bool unowned(const std::string& topic) const;
-  /// The topic's owner by name; nullopt: unowned. Without a cluster: this node.
-  [[nodiscard]] std::optional<std::string> owner_name(const std::string& topic) const;
-  relay_slot& relay_for(const std::string& topic, const std::pair<std::string, caf::actor>& owner);
+  struct owner_info {
+    enum class where { here, elsewhere, nobody } at = where::here;
+    std::string node;
+    caf::actor directory;
+  };
+  [[nodiscard]] owner_info owner_of(const std::string& topic) const;
+  relay_slot& relay_for(const std::string& topic, const owner_info& owner);
   void on_join(join_request& req);
   /// Answers a presence query (key empty: the list) with the owner's answer.
   void ask_owner_presence(const caf::actor& owner, const std::string& topic, std::string key);
@@ -84,6 +87,7 @@ class topic_directory : public caf::event_based_actor {
   std::string self_;
   std::map<std::string, caf::actor> peers_;  // node name -> its directory
   std::vector<cluster::placement_member> members_;  // self and peers, for placement
+  bool has_remote_routes_ = false;  // any server::remote_channel: placement must look at routes
 };
 
 }  // namespace roomcast::actors

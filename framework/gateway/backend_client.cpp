@@ -61,26 +61,28 @@ void backend_client::record(bool failed) {
   }
 }
 
+void backend_client::fail_unsent(call& c, call_result::outcome what, std::string why) {
+  stats_.failures.fetch_add(1, std::memory_order_relaxed);
+  auto& counter = what == call_result::outcome::timeout ? stats_.timeouts : stats_.rejected;
+  counter.fetch_add(1, std::memory_order_relaxed);
+  call_result r;
+  r.what = what;
+  r.error = std::move(why);
+  c.done(std::move(r));
+}
+
 void backend_client::submit(std::shared_ptr<call> c) {
   stats_.calls.fetch_add(1, std::memory_order_relaxed);
-  auto reject = [&](call_result::outcome what, std::string why) {
-    stats_.failures.fetch_add(1, std::memory_order_relaxed);
-    stats_.rejected.fetch_add(1, std::memory_order_relaxed);
-    call_result r;
-    r.what = what;
-    r.error = std::move(why);
-    c->done(std::move(r));
-  };
   if (failures_in_a_row_ >= options_.failure_threshold &&
       std::chrono::steady_clock::now() < open_until_)
-    return reject(call_result::outcome::unavailable, "circuit open");
+    return fail_unsent(*c, call_result::outcome::unavailable, "circuit open");
   if (running_ >= options_.max_in_flight) {
     if (queue_.size() >= options_.max_queued)
-      return reject(call_result::outcome::busy, "queue full");
+      return fail_unsent(*c, call_result::outcome::busy, "queue full");
     queue_.push_back(std::move(c));
     return;
   }
-  if (!circuit_allows()) return reject(call_result::outcome::unavailable, "circuit open");
+  if (!circuit_allows()) return fail_unsent(*c, call_result::outcome::unavailable, "circuit open");
   start(std::move(c));
 }
 
@@ -89,26 +91,12 @@ void backend_client::run_next() {
   while (running_ < options_.max_in_flight && !queue_.empty()) {
     auto c = std::move(queue_.front());
     queue_.pop_front();
-    if (now - c->started >= options_.timeout) {
-      // Waited its whole timeout in the queue: its caller has given up.
-      stats_.failures.fetch_add(1, std::memory_order_relaxed);
-      stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
-      call_result r;
-      r.what = call_result::outcome::timeout;
-      r.error = "timed out in the queue";
-      c->done(std::move(r));
-      continue;
-    }
-    if (!circuit_allows()) {
-      stats_.failures.fetch_add(1, std::memory_order_relaxed);
-      stats_.rejected.fetch_add(1, std::memory_order_relaxed);
-      call_result r;
-      r.what = call_result::outcome::unavailable;
-      r.error = "circuit open";
-      c->done(std::move(r));
-      continue;
-    }
-    start(std::move(c));
+    if (now - c->started >= options_.timeout)  // its caller has given up
+      fail_unsent(*c, call_result::outcome::timeout, "timed out in the queue");
+    else if (!circuit_allows())
+      fail_unsent(*c, call_result::outcome::unavailable, "circuit open");
+    else
+      start(std::move(c));
   }
 }
 

@@ -91,6 +91,9 @@ class backend_client : public std::enable_shared_from_this<backend_client> {
   void finish(const std::shared_ptr<call>& c, call_result result, bool reusable,
               std::shared_ptr<connection> conn);
   void run_next();
+  /// Answers a call that was never sent (circuit open, queue full, expired in
+  /// the queue) and counts it.
+  void fail_unsent(call& c, call_result::outcome what, std::string why);
   void prune_idle(std::chrono::steady_clock::time_point now);
   [[nodiscard]] bool circuit_allows();
   void record(bool failed);
