@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libssl-dev libsqlite3-dev libspdlog-dev libjwt-dev
   libgtest-dev libgmock-dev
   chromium fonts-liberation
+  curl  # apps/bench/cluster.sh asks the nodes who owns its topic
 )
 for arg in "$@"; do
   case "$arg" in
