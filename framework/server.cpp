@@ -20,6 +20,7 @@
 #include "metrics/exposition.hpp"
 #include "metrics/server_metrics.hpp"
 #include "net/gateway.hpp"
+#include "net/idle_sweeper.hpp"
 #include "net/listener.hpp"
 #include "net/session_registry.hpp"
 #include "protocol/codec.hpp"
@@ -405,6 +406,7 @@ struct server::impl {
   std::shared_ptr<actors::connection_tracker> connections;
   std::shared_ptr<util::counters> counters = std::make_shared<util::counters>();
   std::shared_ptr<net::session_registry> registry;
+  std::shared_ptr<net::idle_sweeper> sweeper;  // null when idle_park_after is 0
   std::shared_ptr<net::listener> listener;
   std::shared_ptr<net::tls_context_holder> tls;  // null without TLS
   std::shared_ptr<server_gateway> gateway;
@@ -633,6 +635,10 @@ void server::start() {
   s.listener->start();
   s.accepting = true;
 
+  if (s.options.idle_park_after.count() > 0) {
+    s.sweeper = std::make_shared<net::idle_sweeper>(s.ioc, s.registry, s.options.idle_park_after);
+    s.sweeper->start();
+  }
   s.work.emplace(s.ioc.get_executor());
   unsigned io_threads = s.options.io_threads ? s.options.io_threads : default_threads();
   for (unsigned i = 0; i < io_threads; ++i) s.io_threads.emplace_back([&s] { s.ioc.run(); });
@@ -677,6 +683,7 @@ void server::shut_down(std::uint16_t code, const std::string& reason) {
   log::info("server", "stopping");
   s.accepting = false;
   s.listener->stop();
+  if (s.sweeper) s.sweeper->stop();
   // Close every socket; connection actors quit as their sockets close.
   s.registry->close_all(code, reason);
   if (!s.registry->wait_empty(s.options.shutdown_grace)) {

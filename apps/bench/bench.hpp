@@ -40,6 +40,7 @@ struct options {
   std::string label;              // free text, echoed in the JSON line
   unsigned threads = 1;           // client I/O threads
   int server_pid = 0;             // idle: read the server's RSS from /proc
+  double settle_s = 2;            // idle: wait this long after the joins, then measure
   std::size_t window = 16;        // durable: pushes in flight per connection; store: per topic per commit
   bool store_sync_full = true;    // store: synchronous = FULL (else NORMAL)
   double tick_ms = 50;            // arena: the server's tick period

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
       ("tick-ms", po::value(&o.tick_ms)->default_value(o.tick_ms), "arena: the server's tick period")
       ("threads", po::value(&o.threads)->default_value(o.threads), "client I/O threads")
       ("server-pid", po::value(&o.server_pid)->default_value(0), "idle: server process to measure")
+      ("settle-s", po::value(&o.settle_s)->default_value(o.settle_s), "idle: seconds between the last join and the measurement")
       ("label", po::value(&o.label), "free text copied into the JSON line");
   po::variables_map vm;
   try {

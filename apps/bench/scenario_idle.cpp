@@ -20,12 +20,14 @@ json::object run_idle(const options& o) {
   for (auto& c : conns) c->send(phx_frame("1", "1", o.topic, "phx_join", json::object()));
   bool all = wait_until([&] { return joined == conns.size(); },
                         std::chrono::duration<double>(o.timeout_s));
-  // Let the server settle (buffers released after the burst), then measure.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Let the server settle (buffers released after the burst; with --settle-s past
+  // the server's --idle-park-ms, idle sockets parked), then measure.
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.settle_s));
   long after = rss_kib(o.server_pid);
   json::object r;
   r["connections"] = conns.size();
   r["all_joined"] = all;
+  r["settle_s"] = o.settle_s;
   r["server_rss_before_kib"] = before;
   r["server_rss_after_kib"] = after;
   r["bytes_per_connection"] =

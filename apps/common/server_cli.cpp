@@ -70,6 +70,7 @@ std::string config_text(const server_options& o, const std::string& log_level) {
       << "io-threads = " << o.io_threads << "\n"
       << "actor-threads = " << o.actor_threads << "\n"
       << "presence-window-ms = " << ms(o.presence_window) << "\n"
+      << "idle-park-ms = " << ms(o.idle_park_after) << "\n"
       << "handshake-timeout-ms = " << ms(o.handshake_timeout) << "\n"
       << "outbound-budget-bytes = " << o.outbound_budget_bytes << "\n"
       << "overflow = " << policy_name(o.overflow) << "\n"
@@ -140,6 +141,7 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   unsigned port = options.port;
   long heartbeat_ms = static_cast<long>(options.heartbeat_timeout.count());
   long presence_window_ms = static_cast<long>(options.presence_window.count());
+  long idle_park_ms = static_cast<long>(options.idle_park_after.count());
   long handshake_ms = static_cast<long>(options.handshake_timeout.count());
   long drain_ms = static_cast<long>(options.drain_window.count());
   std::string overflow = options.overflow == overflow_policy::drop          ? "drop"
@@ -181,6 +183,8 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
        "actor scheduler threads (0 = one per core)")
       ("presence-window-ms", po::value<long>(&presence_window_ms)->default_value(presence_window_ms),
        "coalesce presence changes for this long into one presence_diff (0 = no delay)")
+      ("idle-park-ms", po::value<long>(&idle_park_ms)->default_value(idle_park_ms),
+       "plain sockets quiet this long set their WebSocket state aside (0 = never)")
       ("handshake-timeout-ms", po::value<long>(&handshake_ms)->default_value(handshake_ms),
        "limit for the HTTP request, the upgrade and the closing handshake")
       ("outbound-budget-bytes", po::value<std::size_t>(&options.outbound_budget_bytes)->default_value(options.outbound_budget_bytes),
@@ -322,6 +326,7 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
   }
   const std::pair<const char*, long> durations[] = {
       {"heartbeat-timeout-ms", heartbeat_ms}, {"presence-window-ms", presence_window_ms},
+      {"idle-park-ms", idle_park_ms},
       {"drain-window-ms", drain_ms},          {"retention-age-s", retention_age_s},
       {"token-leeway-s", token_leeway_s},     {"cluster-heartbeat-ms", cluster_heartbeat_ms},
       {"cluster-failure-timeout-ms", failure_timeout_ms}};
@@ -331,6 +336,7 @@ std::optional<int> parse(int argc, char** argv, const std::string& program,
       return 2;
     }
   options.presence_window = std::chrono::milliseconds(presence_window_ms);
+  options.idle_park_after = std::chrono::milliseconds(idle_park_ms);
   if (handshake_ms <= 0) {
     std::cerr << program << ": --handshake-timeout-ms must be > 0\n";
     return 2;

@@ -280,10 +280,11 @@ bool connection_actor::admit_push(const message& msg, std::size_t frame_bytes) {
   util::counters::bump(counters.rate_limited_pushes);
   reply_error(msg.join_ref, msg.ref, msg.topic, reasons::rate_limited);
   // Sustained abuse: too many refusals within 10 s closes the socket.
+  if (opts.rate_limit_strikes == 0) return false;  // refusals never close
+  // At most rate_limit_strikes entries: the socket closes when they are reached.
+  std::erase_if(strikes_, [&](auto t) { return now - t > std::chrono::seconds(10); });
   strikes_.push_back(now);
-  while (!strikes_.empty() && now - strikes_.front() > std::chrono::seconds(10))
-    strikes_.pop_front();
-  if (opts.rate_limit_strikes > 0 && strikes_.size() >= opts.rate_limit_strikes) {
+  if (strikes_.size() >= opts.rate_limit_strikes) {
     util::counters::bump(counters.rate_limit_closes);
     // Many abusive sockets must not flood the log: one line per second at most.
     static log::rate_limiter limiter;

@@ -27,6 +27,9 @@ std::string render(const util::counters& c, std::size_t open_sockets,
         static_cast<std::uint64_t>(open_sockets));
   counter(e, "roomcast_connections_opened_total", "WebSocket connections accepted.",
           c.connections_opened);
+  gauge(e, "roomcast_connections_parked",
+        "Idle plain WebSocket connections holding no stream state (reopened on traffic).",
+        static_cast<double>(c.sockets_parked.load(std::memory_order_relaxed)));
   e.family("roomcast_connections_closed_total", "counter",
            "WebSocket connections ended, by the close code that ended them (abnormal: no close frame).");
   for (std::size_t k = 0; k < util::counters::close_kinds; ++k)

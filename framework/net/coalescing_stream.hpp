@@ -7,9 +7,17 @@
 //
 // Bounded: past `high_water` buffered bytes a write does not complete until the
 // socket drains, so a peer that stops reading backs up into the session's queue
-// instead of growing this buffer. Reads pass straight through.
+// instead of growing this buffer.
+//
+// Reads pass straight through, watched by a frame_boundary_tracker: the session
+// learns when Beast holds no unread bytes, so an idle socket can wait for
+// readability instead of keeping a read (and its buffer) parked in Beast.
 
+#include "net/frame_boundary.hpp"
+
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -22,16 +30,19 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace roomcast::net {
 
+/// `NextLayer` may be a reference (the socket then outlives the layer, so a
+/// session can drop its WebSocket state while the socket waits).
 template <class NextLayer>
 class coalescing_stream {
  public:
-  using executor_type = typename NextLayer::executor_type;
-  using next_layer_type = NextLayer;
+  using next_layer_type = std::remove_reference_t<NextLayer>;
+  using executor_type = typename next_layer_type::executor_type;
 
   static constexpr std::size_t high_water = 64 * 1024;
 
@@ -39,8 +50,8 @@ class coalescing_stream {
   explicit coalescing_stream(Args&&... args) : next_(std::forward<Args>(args)...) {}
 
   executor_type get_executor() noexcept { return next_.get_executor(); }
-  NextLayer& next_layer() noexcept { return next_; }
-  const NextLayer& next_layer() const noexcept { return next_; }
+  next_layer_type& next_layer() noexcept { return next_; }
+  const next_layer_type& next_layer() const noexcept { return next_; }
 
   /// The object whose lifetime pending writes extend (the session).
   void set_owner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
@@ -53,9 +64,33 @@ class coalescing_stream {
     return pending_.size() + inflight_.size();
   }
 
+  /// Nothing buffered, written or waited for.
+  [[nodiscard]] bool idle() const noexcept {
+    return !writing_ && pending_.empty() && !write_waiter_ && !drained_;
+  }
+
+  /// While on, writes complete without reaching the socket. Reopening a parked
+  /// connection replays an upgrade through a fresh websocket::stream (Beast has
+  /// no other way into the open state); its 101 answer must not go out again.
+  void discard_writes(bool on) noexcept { discard_writes_ = on; }
+
+  /// The reads' frame boundaries (see frame_boundary_tracker).
+  [[nodiscard]] const frame_boundary_tracker& reads() const noexcept { return reads_; }
+
   template <class MutableBufferSequence, class ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
-    return next_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+    return boost::asio::async_initiate<ReadHandler, void(boost::beast::error_code, std::size_t)>(
+        [this](auto&& h, const MutableBufferSequence& b) {
+          auto ex = boost::asio::get_associated_executor(h, get_executor());
+          next_.async_read_some(
+              b, boost::asio::bind_executor(
+                     ex, [this, b, h = std::move(h)](boost::beast::error_code ec,
+                                                     std::size_t n) mutable {
+                       track(b, n);
+                       std::move(h)(ec, n);
+                     }));
+        },
+        handler, buffers);
   }
 
   template <class ConstBufferSequence, class WriteHandler>
@@ -94,8 +129,25 @@ class coalescing_stream {
     return std::make_unique<waiter<std::decay_t<Fn>>>(std::forward<Fn>(fn), get_executor());
   }
 
+  template <class MutableBufferSequence>
+  void track(const MutableBufferSequence& buffers, std::size_t n) noexcept {
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         n > 0 && it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      boost::asio::mutable_buffer part = *it;
+      auto take = part.size() < n ? part.size() : n;
+      reads_.feed(static_cast<const unsigned char*>(part.data()), take);
+      n -= take;
+    }
+  }
+
   template <class Handler, class ConstBufferSequence>
   void append(Handler&& handler, const ConstBufferSequence& buffers) {
+    if (discard_writes_) {
+      boost::asio::post(get_executor(),
+                        boost::beast::bind_front_handler(std::move(handler), boost::beast::error_code{},
+                                                         boost::asio::buffer_size(buffers)));
+      return;
+    }
     if (error_) {
       boost::asio::post(get_executor(),
                         boost::beast::bind_front_handler(std::move(handler), error_, 0));
@@ -145,10 +197,12 @@ class coalescing_stream {
   }
 
   NextLayer next_;
+  frame_boundary_tracker reads_;
   std::weak_ptr<void> owner_;
   std::vector<char> pending_;   // appended since the write in flight started
   std::vector<char> inflight_;  // being written
   bool writing_ = false;
+  bool discard_writes_ = false;
   boost::beast::error_code error_;
   std::unique_ptr<waiter_base> write_waiter_;  // Beast's write, held past high_water
   std::unique_ptr<waiter_base> drained_;       // teardown, waiting for the last bytes

@@ -71,6 +71,9 @@ class ws_sink {
   /// The receiver finished `n` inbound frames: the session may read that many more
   /// (it reads only while fewer than its read window are unfinished).
   virtual void ack(std::size_t n) = 0;
+  /// Called by the server's idle sweep: a session with no traffic since the
+  /// previous call may set its stream state aside until the next read or write.
+  virtual void sweep_idle() {}
 };
 
 /// The connection actor, as its socket sees it. Called on the socket's strand.

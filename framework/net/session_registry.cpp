@@ -82,6 +82,10 @@ void session_registry::abort_all() {
   for (auto& s : snapshot()) s->abort();
 }
 
+void session_registry::sweep_idle() {
+  for (auto& s : snapshot()) s->sweep_idle();
+}
+
 bool session_registry::wait_empty(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   return empty_.wait_for(lock, timeout, [this] { return live_.empty(); });

@@ -26,6 +26,8 @@ class session_registry {
   /// it asked. Sessions upgraded from now on are closed at once with `code`.
   std::size_t close_some(std::size_t n, std::uint16_t code, const std::string& reason);
   void abort_all();
+  /// The idle sweep: every session may park if it had no traffic since the last one.
+  void sweep_idle();
   /// True when every session is gone before `timeout`.
   bool wait_empty(std::chrono::milliseconds timeout);
   [[nodiscard]] std::size_t size() const;

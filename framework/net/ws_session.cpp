@@ -33,6 +33,22 @@ bool offers_subprotocol(std::string_view offered, std::string_view wanted) {
   return false;
 }
 
+/// A parked session reopens its stream by replaying an upgrade through a fresh
+/// websocket::stream whose answer is discarded: Beast offers no other way to an
+/// open stream. Immutable, shared by all sessions.
+const beast_request& reopen_request() {
+  static const beast_request request = [] {
+    beast_request r{http::verb::get, "/", 11};
+    r.set(http::field::host, "roomcast");
+    r.set(http::field::upgrade, "websocket");
+    r.set(http::field::connection, "Upgrade");
+    r.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+    r.set(http::field::sec_websocket_version, "13");
+    return r;
+  }();
+  return request;
+}
+
 /// The WebSocket session logic, shared by plain and TLS sessions: the derived
 /// class only owns the stream, hands it out through ws(), and closes its socket.
 /// Threading: send() and close() may be called from any thread; they post onto
@@ -46,11 +62,21 @@ class ws_session_base : public ws_sink {
 
   ~ws_session_base() override {
     registry_->remove(this);
+    if (parked_) limits_.counters->sockets_parked.fetch_sub(1, std::memory_order_relaxed);
     if (!accepted_) return;
     // What ended it: the close we sent, else the peer's, else no close at all.
-    std::uint16_t code = close_pending_ || closing_ ? static_cast<std::uint16_t>(close_reason_.code)
+    std::uint16_t code = close_pending_ || closing_ ? close_code_
                                                     : peer_close_code_;
     util::counters::bump(limits_.counters->connections_closed[util::counters::kind_of(code)]);
+  }
+
+  /// Ties the coalescing layer to this session: its writes keep the session alive
+  /// and its drained buffer updates the backlog. Before any handshake, since Beast
+  /// writes the 101 answer through the layer too.
+  void wire_layer() {
+    auto& layer = derived().ws().next_layer();
+    layer.set_owner(self());
+    layer.on_drained([raw = this] { raw->publish_backlog(); });
   }
 
   /// Publishes the unsent bytes for the rooms (strand only). Also called by the
@@ -61,8 +87,6 @@ class ws_session_base : public ws_sink {
 
   void start(beast_request request) {
     auto& ws = derived().ws();
-    ws.set_option(websocket::stream_base::timeout{
-        limits_.handshake_timeout, websocket::stream_base::none(), false});
     // The Phoenix JS client offers the "phoenix" subprotocol (with an auth token
     // next to it); a browser drops the socket unless the server picks one.
     bool offers_phoenix = false;
@@ -74,9 +98,17 @@ class ws_session_base : public ws_sink {
           res.set(http::field::server, "roomcast");
           if (offers_phoenix) res.set(http::field::sec_websocket_protocol, "phoenix");
         }));
-    ws.read_message_max(limits_.max_frame_bytes);
-    ws.auto_fragment(false);  // one frame per message: fewer headers, fewer write steps
+    configure(ws, limits_);
     ws.async_accept(request, beast::bind_front_handler(&ws_session_base::on_accept, self()));
+  }
+
+  /// What every stream of a session is set to, the first and any reopened one.
+  template <class Stream>
+  static void configure(Stream& ws, const socket_limits& limits) {
+    ws.set_option(websocket::stream_base::timeout{limits.handshake_timeout,
+                                                  websocket::stream_base::none(), false});
+    ws.read_message_max(limits.max_frame_bytes);
+    ws.auto_fragment(false);  // one frame per message: fewer headers, fewer write steps
   }
 
   // -- ws_sink ------------------------------------------------------------------------
@@ -88,7 +120,7 @@ class ws_session_base : public ws_sink {
       if (flush_posted_) return;  // one post in flight drains the whole inbox
       flush_posted_ = true;
     }
-    asio::post(derived().ws().get_executor(), [s = self()] { s->flush(); });
+    asio::post(derived().executor(), [s = self()] { s->flush(); });
   }
 
   void send_many(std::span<const frame_ptr> frames) override {
@@ -99,11 +131,11 @@ class ws_session_base : public ws_sink {
       if (flush_posted_) return;
       flush_posted_ = true;
     }
-    asio::post(derived().ws().get_executor(), [s = self()] { s->flush(); });
+    asio::post(derived().executor(), [s = self()] { s->flush(); });
   }
 
   void close(std::uint16_t code, std::string reason) override {
-    asio::post(derived().ws().get_executor(),
+    asio::post(derived().executor(),
                [s = self(), code, reason = std::move(reason)]() mutable {
                  s->request_close(code, std::move(reason));
                });
@@ -119,11 +151,11 @@ class ws_session_base : public ws_sink {
     // Credit: reading stopped at the window resumes once frames are finished.
     auto before = unacked_.fetch_sub(n);
     if (before >= limits_.read_window && read_paused_.exchange(false))
-      asio::post(derived().ws().get_executor(), [s = self()] { s->do_read(); });
+      asio::post(derived().executor(), [s = self()] { s->do_read(); });
   }
 
   void abort() override {
-    asio::post(derived().ws().get_executor(), [s = self()] { s->fail_socket(); });
+    asio::post(derived().executor(), [s = self()] { s->fail_socket(); });
   }
 
   /// The socket is unusable: close it, and make sure the actor hears of it even
@@ -159,8 +191,45 @@ class ws_session_base : public ws_sink {
     if (failed_) return notify_closed(asio::error::connection_aborted);  // idempotent
     if (read_closed_) return;
     read_pending_ = true;
+    // Between messages, with nothing unread inside Beast, wait for the socket to
+    // become readable first: an idle socket then holds no read buffer and no
+    // read operation, only a small wait.
+    if constexpr (Derived::can_park) {
+      if (!stream_ready() ||
+          derived().ws().next_layer().reads().drained_after(messages_read_)) {
+        waiting_ = true;
+        derived().wait_readable(beast::bind_front_handler(&ws_session_base::on_readable, self()));
+        return;
+      }
+    }
+    start_read();
+  }
+
+  void start_read() {
     derived().ws().async_read(buffer_,
                               beast::bind_front_handler(&ws_session_base::on_read, self()));
+  }
+
+  void on_readable(beast::error_code ec) {
+    waiting_ = false;
+    if (read_closed_) {
+      read_pending_ = false;
+      return;
+    }
+    if (ec || failed_) {
+      read_pending_ = false;
+      return notify_closed(ec ? ec : beast::error_code(asio::error::connection_aborted));
+    }
+    if (closing_) {
+      read_pending_ = false;  // Beast's close reads the peer's answer; on_close reports it
+      return;
+    }
+    ++activity_;
+    if (!stream_or_reopen()) {
+      readable_ = true;  // read once the stream is back (read_pending_ stays set)
+      return;
+    }
+    start_read();
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -169,6 +238,8 @@ class ws_session_base : public ws_sink {
       notify_closed(ec);
       return;
     }
+    ++messages_read_;
+    ++activity_;
     util::counters::bump(limits_.counters->messages_in);
     util::counters::bump(limits_.counters->bytes_in, buffer_.size());
     if (receiver_)
@@ -233,7 +304,9 @@ class ws_session_base : public ws_sink {
 
   /// Unsent bytes: queued here plus accepted by the coalescing layer.
   [[nodiscard]] std::size_t unsent_bytes() const {
-    return queued_bytes_ + const_cast<ws_session_base*>(this)->derived().ws().next_layer().buffered_bytes();
+    auto& self = *const_cast<ws_session_base*>(this);
+    return queued_bytes_ +
+           (self.stream_ready() ? self.derived().ws().next_layer().buffered_bytes() : 0);
   }
 
   /// A frame of `size` bytes would take a non-empty backlog over budget. (A single
@@ -302,6 +375,8 @@ class ws_session_base : public ws_sink {
       if (close_pending_ && !closing_) do_close();
       return;
     }
+    if (!stream_or_reopen()) return;  // on_reopened() writes once the stream is back
+    ++activity_;
     writing_ = true;
     const auto& frame = *queue_[queue_head_];
     queued_bytes_ -= frame.data.size();  // from here on the coalescing layer counts it
@@ -321,15 +396,78 @@ class ws_session_base : public ws_sink {
     do_write();
   }
 
+  // -- parking ------------------------------------------------------------------------------
+  // An idle plain socket gives back its WebSocket state (Beast's stream, about 2.5 KB
+  // with its inline read buffer) and keeps only the socket and a readability wait.
+  // The server's sweep parks sessions that stayed quiet for a whole sweep interval;
+  // the next read, write or close reopens the stream first.
+
+ public:
+  void sweep_idle() override {
+    if constexpr (Derived::can_park)
+      asio::post(derived().executor(), [s = self()] { s->park_if_quiet(); });
+  }
+
+ private:
+  void park_if_quiet() {
+    bool quiet = activity_ == activity_at_sweep_;
+    activity_at_sweep_ = activity_;
+    if (!quiet || !waiting_ || reopening_ || writing_ || !accepted_ || close_pending_ ||
+        closing_ || failed_ || read_closed_ || !stream_ready() ||
+        queue_head_ != queue_.size() || !derived().ws().next_layer().idle())
+      return;
+    derived().park();
+    parked_ = true;
+    messages_read_ = 0;  // the next stream's reads start from scratch
+    limits_.counters->sockets_parked.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// The stream exists and is open (not parked, not being reopened).
+  bool stream_ready() {
+    if constexpr (Derived::can_park) return derived().stream_exists() && !reopening_;
+    else return true;
+  }
+
+  /// True when the stream is ready; otherwise starts reopening it (once) and
+  /// returns false: on_reopened() carries on where the caller stopped.
+  bool stream_or_reopen() {
+    if (stream_ready()) return true;
+    if constexpr (Derived::can_park) {
+      if (!reopening_) {
+        reopening_ = true;
+        auto& ws = derived().make_stream();
+        configure(ws, limits_);
+        wire_layer();
+        ws.next_layer().discard_writes(true);
+        ws.async_accept(reopen_request(),
+                        beast::bind_front_handler(&ws_session_base::on_reopened, self()));
+      }
+    }
+    return false;
+  }
+
+  void on_reopened(beast::error_code ec) {
+    reopening_ = false;
+    parked_ = false;
+    derived().ws().next_layer().discard_writes(false);
+    limits_.counters->sockets_parked.fetch_sub(1, std::memory_order_relaxed);
+    if (ec) return fail_socket(ec);
+    if (failed_ || read_closed_) return;
+    if (std::exchange(readable_, false)) start_read();
+    if (!writing_ && !closing_) do_write();  // queued frames, then a requested close
+  }
+
   // -- close --------------------------------------------------------------------------------
 
   void request_close(std::uint16_t code, std::string reason) {
     if (close_pending_ || closing_ || failed_ || read_closed_) return;  // done already
     close_pending_ = true;
-    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+    close_code_ = code;
+    close_text_ = std::move(reason);
+    if (close_text_.size() > 123) close_text_.resize(123);  // a close frame's limit
     // Every close is bounded: a peer that stops reading could otherwise hold a
     // write (and so the close behind it) forever.
-    close_deadline_ = std::make_unique<asio::steady_timer>(derived().ws().get_executor(),
+    close_deadline_ = std::make_unique<asio::steady_timer>(derived().executor(),
                                                            limits_.handshake_timeout);
     close_deadline_->async_wait([s = self()](beast::error_code ec) {
       if (!ec) s->fail_socket(asio::error::timed_out);
@@ -340,8 +478,10 @@ class ws_session_base : public ws_sink {
 
   void do_close() {
     if (failed_) return;
+    if (!stream_or_reopen()) return;  // on_reopened() closes once the stream is back
     closing_ = true;
-    derived().ws().async_close(close_reason_,
+    derived().ws().async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_),
+                                                       close_text_),
                                beast::bind_front_handler(&ws_session_base::on_close, self()));
   }
 
@@ -349,7 +489,7 @@ class ws_session_base : public ws_sink {
     if (ec) return fail_socket(ec);
     // Closed cleanly; a pending read reports it, otherwise (reading paused, or
     // the close came before the first read) tell the actor here.
-    if (!read_pending_) notify_closed(websocket::error::closed);
+    if (!read_pending_ || waiting_) notify_closed(websocket::error::closed);
   }
 
   upgrade_plan plan_;
@@ -372,36 +512,62 @@ class ws_session_base : public ws_sink {
   std::size_t queue_head_ = 0;
   std::size_t queued_bytes_ = 0;  // bytes of queued frames Beast has not taken yet
   std::uint64_t dropped_ = 0;     // dropped since the client was last told
+  std::uint64_t messages_read_ = 0;  // messages the current stream delivered
+  std::uint64_t activity_ = 0;       // reads and writes so far
+  std::uint64_t activity_at_sweep_ = 0;
+  bool parked_ = false;     // no open stream: parked, or being reopened
+  bool reopening_ = false;  // a parked stream is being reopened
+  bool readable_ = false;   // the socket became readable while parked
   bool read_closed_ = false;
-  bool read_pending_ = false;
+  bool read_pending_ = false;  // a read, or a wait for readability, is in flight
+  bool waiting_ = false;       // ... and it is the wait
   std::unique_ptr<asio::steady_timer> close_deadline_;  // armed by request_close, until closed
   bool accepted_ = false;
   bool writing_ = false;
   bool close_pending_ = false;
   bool closing_ = false;
   bool failed_ = false;
-  websocket::close_reason close_reason_;
+  std::uint16_t close_code_ = 1000;  // what request_close asked for
+  std::string close_text_;
 };
 
 class plain_ws_session : public ws_session_base<plain_ws_session>,
                          public std::enable_shared_from_this<plain_ws_session> {
  public:
-  using stream_type = websocket::stream<coalescing_stream<tcp::socket>>;
+  // The layer holds a reference: the socket stays here while a parked session
+  // has no stream (see "parking" above).
+  using stream_type = websocket::stream<coalescing_stream<tcp::socket&>, false>;
+  static constexpr bool can_park = true;
 
   plain_ws_session(tcp::socket&& socket, upgrade_plan plan, const socket_limits& limits,
                    std::shared_ptr<session_registry> registry)
-      : ws_session_base(std::move(plan), limits, std::move(registry)), ws_(std::move(socket)) {}
+      : ws_session_base(std::move(plan), limits, std::move(registry)),
+        socket_(std::move(socket)),
+        ws_(std::make_unique<stream_type>(socket_)) {}
 
-  stream_type& ws() { return ws_; }
+  stream_type& ws() { return *ws_; }
+  asio::any_io_executor executor() { return socket_.get_executor(); }
   void close_socket() {
     beast::error_code ignored;
-    ws_.next_layer().next_layer().close(ignored);
+    socket_.close(ignored);
+  }
+  template <class Handler>
+  void wait_readable(Handler&& handler) {
+    socket_.async_wait(tcp::socket::wait_read, std::forward<Handler>(handler));
+  }
+
+  [[nodiscard]] bool stream_exists() const { return ws_ != nullptr; }
+  void park() { ws_.reset(); }
+  stream_type& make_stream() {
+    ws_ = std::make_unique<stream_type>(socket_);
+    return *ws_;
   }
 
  private:
   // A plain socket, not a tcp_stream: the websocket stream's own timer covers
   // the handshake and close timeouts, so no per-connection timers sit idle.
-  stream_type ws_;
+  tcp::socket socket_;
+  std::unique_ptr<stream_type> ws_;  // declared after socket_: destroyed first
 };
 
 /// wss://: the TLS stream that carried the HTTP upgrade, under the same
@@ -409,7 +575,7 @@ class plain_ws_session : public ws_session_base<plain_ws_session>,
 class tls_ws_session : public ws_session_base<tls_ws_session>,
                        public std::enable_shared_from_this<tls_ws_session> {
  public:
-  using stream_type = websocket::stream<coalescing_stream<beast::ssl_stream<beast::tcp_stream>>>;
+  using stream_type = websocket::stream<coalescing_stream<beast::ssl_stream<beast::tcp_stream>>, false>;
 
   tls_ws_session(beast::ssl_stream<beast::tcp_stream>&& stream, ssl_context_ptr context,
                  upgrade_plan plan, const socket_limits& limits,
@@ -420,6 +586,10 @@ class tls_ws_session : public ws_session_base<tls_ws_session>,
 
   stream_type& ws() { return ws_; }
   void close_socket() { beast::get_lowest_layer(ws_).close(); }
+  // The TLS layer may hold decrypted bytes the socket no longer shows as readable,
+  // and its session state cannot be set aside: TLS sockets never park.
+  static constexpr bool can_park = false;
+  asio::any_io_executor executor() { return ws_.get_executor(); }
 
  private:
   ssl_context_ptr context_;  // the context this connection's TLS state came from
@@ -430,9 +600,7 @@ class tls_ws_session : public ws_session_base<tls_ws_session>,
 template <class Session>
 void launch(const std::shared_ptr<Session>& session, beast_request request,
             session_registry& registry, const std::string& remote_address) {
-  // Before the handshake: Beast writes the 101 response through the layer too.
-  session->ws().next_layer().set_owner(session);
-  session->ws().next_layer().on_drained([raw = session.get()] { raw->publish_backlog(); });
+  session->wire_layer();
   registry.add(session, remote_address);
   session->start(std::move(request));
 }

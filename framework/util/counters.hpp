@@ -53,6 +53,7 @@ struct counters {
   std::array<std::atomic<std::uint64_t>, close_kinds> connections_closed{};
   std::atomic<std::uint64_t> joins{0};
   std::atomic<std::int64_t> rooms{0};  ///< a gauge
+  std::atomic<std::int64_t> sockets_parked{0};  ///< a gauge: idle sockets without stream state
   std::atomic<std::uint64_t> messages_in{0};
   std::atomic<std::uint64_t> bytes_in{0};
   std::atomic<std::uint64_t> messages_out{0};

@@ -1,6 +1,10 @@
 // Raw endpoints (no Phoenix envelope): echo and broadcast servers as the
 // standard WebSocket benchmarks define them.
+#include "raw_ws.hpp"
 #include "test_server.hpp"
+
+#include <set>
+#include <thread>
 
 namespace roomcast::testing {
 namespace {
@@ -109,6 +113,71 @@ TEST(RawEndpoint, UnsubscribedClientsStopReceiving) {
   b->send_text("later");
   ASSERT_TRUE(b->next_raw(wait_limit));
   EXPECT_FALSE(a->next_raw(std::chrono::milliseconds(200)));
+}
+
+// Between messages an idle socket waits for readability instead of keeping a read
+// inside Beast, which is right only when Beast holds no unread bytes. These send
+// what can leave bytes behind: a frame in pieces, frames together, a control frame
+// right after a message, a fragmented message.
+TEST(RawEndpoint, ReadsFramesInPiecesAndTogether) {
+  auto srv = start_raw([] { return std::make_unique<raw_echo>(); });
+  raw_ws ws(srv->port(), "/");
+  auto expect_echo = [&](std::string_view payload) {
+    auto f = ws.read_frame(wait_limit);
+    ASSERT_TRUE(f) << "no echo of " << payload;
+    EXPECT_EQ(f->opcode, 1);
+    EXPECT_EQ(f->payload, payload);
+  };
+
+  // One frame, a byte at a time (separate segments: the server wakes for each).
+  auto hello = raw_ws::text_frame("hello");
+  for (char byte : hello) {
+    ASSERT_TRUE(ws.write_all(std::string_view(&byte, 1)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  expect_echo("hello");
+
+  // Two messages and a ping in one write: both echoed, the ping answered.
+  const std::string ping("\x89\x80\0\0\0\0", 6);  // masked, empty
+  ASSERT_TRUE(ws.write_all(raw_ws::text_frame("one") + raw_ws::text_frame("two") + ping));
+  std::multiset<std::string> got;
+  for (int i = 0; i < 3; ++i) {
+    auto f = ws.read_frame(wait_limit);
+    ASSERT_TRUE(f) << "frame " << i;
+    got.insert(f->opcode == 10 ? std::string("<pong>") : f->payload);
+  }
+  EXPECT_EQ(got, (std::multiset<std::string>{"one", "two", "<pong>"}));
+
+  // A message and half of the next; the rest comes later.
+  auto next = raw_ws::text_frame("second half arrives later");
+  ASSERT_TRUE(ws.write_all(raw_ws::text_frame("first") + next.substr(0, 9)));
+  expect_echo("first");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(ws.write_all(next.substr(9)));
+  expect_echo("second half arrives later");
+
+  // A message right after a ping: the ping sits behind nothing, the message too.
+  ASSERT_TRUE(ws.write_all(ping + raw_ws::text_frame("after ping")));
+  got.clear();
+  for (int i = 0; i < 2; ++i) {
+    auto f = ws.read_frame(wait_limit);
+    ASSERT_TRUE(f) << "frame " << i;
+    got.insert(f->opcode == 10 ? std::string("<pong>") : f->payload);
+  }
+  EXPECT_EQ(got, (std::multiset<std::string>{"after ping", "<pong>"}));
+
+  // A fragmented message with a ping between its fragments, sent in three writes.
+  ASSERT_TRUE(ws.write_all(std::string("\x01\x83\0\0\0\0abc", 9)));
+  ASSERT_TRUE(ws.write_all(ping));
+  auto pong = ws.read_frame(wait_limit);  // answered mid-message
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->opcode, 10);
+  ASSERT_TRUE(ws.write_all(std::string("\x80\x82\0\0\0\0de", 8)));
+  expect_echo("abcde");
+
+  // And the socket still works as a plain echo afterwards.
+  ASSERT_TRUE(ws.write_all(raw_ws::text_frame("last")));
+  expect_echo("last");
 }
 
 }  // namespace
