@@ -15,9 +15,8 @@
 
 #include "net/frame_boundary.hpp"
 
-#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -35,6 +34,28 @@
 #include <vector>
 
 namespace roomcast::net {
+
+/// Beast's read handler, run after the tracker has seen the bytes the read brought.
+/// Every association (executor, allocator, cancellation slot) is Beast's handler's:
+/// see the asio::associator specialization at the end of this file.
+template <class Handler, class MutableBufferSequence>
+struct tracked_read {
+  Handler handler;
+  MutableBufferSequence buffers;  // views Beast's buffer, valid until the handler runs
+  frame_boundary_tracker* tracker;
+
+  void operator()(boost::beast::error_code ec, std::size_t n) {
+    std::size_t left = n;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         left > 0 && it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      boost::asio::mutable_buffer part = *it;
+      auto take = part.size() < left ? part.size() : left;
+      tracker->feed(static_cast<const unsigned char*>(part.data()), take);
+      left -= take;
+    }
+    std::move(handler)(ec, n);
+  }
+};
 
 /// `NextLayer` may be a reference (the socket then outlives the layer, so a
 /// session can drop its WebSocket state while the socket waits).
@@ -64,9 +85,9 @@ class coalescing_stream {
     return pending_.size() + inflight_.size();
   }
 
-  /// Nothing buffered, written or waited for.
+  /// Nothing buffered, written or waited for, and no write failed.
   [[nodiscard]] bool idle() const noexcept {
-    return !writing_ && pending_.empty() && !write_waiter_ && !drained_;
+    return !writing_ && pending_.empty() && !write_waiter_ && !drained_ && !error_;
   }
 
   /// While on, writes complete without reaching the socket. Reopening a parked
@@ -81,14 +102,9 @@ class coalescing_stream {
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
     return boost::asio::async_initiate<ReadHandler, void(boost::beast::error_code, std::size_t)>(
         [this](auto&& h, const MutableBufferSequence& b) {
-          auto ex = boost::asio::get_associated_executor(h, get_executor());
+          using handler_type = std::decay_t<decltype(h)>;
           next_.async_read_some(
-              b, boost::asio::bind_executor(
-                     ex, [this, b, h = std::move(h)](boost::beast::error_code ec,
-                                                     std::size_t n) mutable {
-                       track(b, n);
-                       std::move(h)(ec, n);
-                     }));
+              b, tracked_read<handler_type, MutableBufferSequence>{std::move(h), b, &reads_});
         },
         handler, buffers);
   }
@@ -127,17 +143,6 @@ class coalescing_stream {
   template <class Fn>
   std::unique_ptr<waiter_base> make_waiter(Fn&& fn) {
     return std::make_unique<waiter<std::decay_t<Fn>>>(std::forward<Fn>(fn), get_executor());
-  }
-
-  template <class MutableBufferSequence>
-  void track(const MutableBufferSequence& buffers, std::size_t n) noexcept {
-    for (auto it = boost::asio::buffer_sequence_begin(buffers);
-         n > 0 && it != boost::asio::buffer_sequence_end(buffers); ++it) {
-      boost::asio::mutable_buffer part = *it;
-      auto take = part.size() < n ? part.size() : n;
-      reads_.feed(static_cast<const unsigned char*>(part.data()), take);
-      n -= take;
-    }
   }
 
   template <class Handler, class ConstBufferSequence>
@@ -228,3 +233,21 @@ void teardown(boost::beast::role_type role, coalescing_stream<NextLayer>& stream
 }
 
 }  // namespace roomcast::net
+
+namespace boost::asio {
+
+template <template <typename, typename> class Associator, class Handler, class Buffers,
+          class DefaultCandidate>
+struct associator<Associator, roomcast::net::tracked_read<Handler, Buffers>, DefaultCandidate> {
+  using type = typename Associator<Handler, DefaultCandidate>::type;
+  static type get(const roomcast::net::tracked_read<Handler, Buffers>& h) noexcept {
+    return Associator<Handler, DefaultCandidate>::get(h.handler);
+  }
+  static auto get(const roomcast::net::tracked_read<Handler, Buffers>& h,
+                  const DefaultCandidate& c) noexcept
+      -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, c)) {
+    return Associator<Handler, DefaultCandidate>::get(h.handler, c);
+  }
+};
+
+}  // namespace boost::asio

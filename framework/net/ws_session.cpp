@@ -177,6 +177,7 @@ class ws_session_base : public ws_sink {
       return;  // no actor yet; the session ends here
     }
     accepted_ = true;
+    ++activity_;  // a new socket parks only after a whole quiet sweep interval
     util::counters::bump(limits_.counters->connections_opened);
     receiver_ = plan_.attach(self());
     plan_ = {};
@@ -193,7 +194,10 @@ class ws_session_base : public ws_sink {
     read_pending_ = true;
     // Between messages, with nothing unread inside Beast, wait for the socket to
     // become readable first: an idle socket then holds no read buffer and no
-    // read operation, only a small wait.
+    // read operation, only a small wait. Bytes already in the kernel are not
+    // missed: Asio queues a wait with EPOLL_CTL_MOD, which re-arms the socket's
+    // edge-triggered registration (epoll_reactor::start_op; tested with a large
+    // frame and a small one sent together).
     if constexpr (Derived::can_park) {
       if (!stream_ready() ||
           derived().ws().next_layer().reads().drained_after(messages_read_)) {
@@ -451,9 +455,16 @@ class ws_session_base : public ws_sink {
     parked_ = false;
     derived().ws().next_layer().discard_writes(false);
     limits_.counters->sockets_parked.fetch_sub(1, std::memory_order_relaxed);
-    if (ec) return fail_socket(ec);
-    if (failed_ || read_closed_) return;
-    if (std::exchange(readable_, false)) start_read();
+    bool read_next = std::exchange(readable_, false);
+    if (ec || failed_ || read_closed_) {
+      // The read this reopen was for will not start: nothing is pending any more,
+      // so the end of the socket must be reported here (notify_closed is idempotent).
+      if (read_next) read_pending_ = false;
+      if (!failed_) return fail_socket(ec ? ec : beast::error_code(asio::error::connection_aborted));
+      if (!read_pending_) notify_closed(asio::error::connection_aborted);
+      return;
+    }
+    if (read_next) start_read();
     if (!writing_ && !closing_) do_write();  // queued frames, then a requested close
   }
 
