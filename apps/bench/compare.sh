@@ -12,22 +12,27 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-# Starts a server command, waits for its "listening on" line, prints the port.
+# start VAR COMMAND...: starts a server, waits for its "listening on" line and sets
+# VAR to its port. Not in a $(...) subshell: the pid must reach `pids` for cleanup.
 start() {
+  local var=$1; shift
   local log; log="$(mktemp)"
   "$@" >"$log" 2>/dev/null &
   pids+=($!)
   for _ in $(seq 1 100); do
-    if grep -q "listening on" "$log"; then sed -n 's/.*:\([0-9]*\)$/\1/p' "$log" | head -1; return; fi
+    if grep -q "listening on" "$log"; then
+      printf -v "$var" '%s' "$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$log" | head -1)"
+      return
+    fi
     sleep 0.1
   done
   echo "server did not start: $*" >&2; exit 1
 }
 
-rc_echo=$(start "$bin/example-echo" --port 0)
-rc_bcast=$(start "$bin/example-broadcast" --port 0)
-node_echo=$(start node "$here/peer/ws-server.mjs" echo 0)
-node_bcast=$(start node "$here/peer/ws-server.mjs" broadcast 0)
+start rc_echo "$bin/example-echo" --port 0
+start rc_bcast "$bin/example-broadcast" --port 0
+start node_echo node "$here/peer/ws-server.mjs" echo 0
+start node_bcast node "$here/peer/ws-server.mjs" broadcast 0
 
 metric() { sed -n "s/.*\"$1\":\([0-9.eE+-]*\).*/\1/p" | tail -1; }
 run() { "$bin/roomcast-bench" "$@" | tail -1; }

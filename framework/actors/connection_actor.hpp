@@ -12,11 +12,11 @@
 #include "roomcast/raw.hpp"
 #include "util/token_bucket.hpp"
 
-#include <deque>
 
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -101,7 +101,9 @@ class connection_actor : public caf::event_based_actor {
   bool socket_closed_ = false;
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::milliseconds heartbeat_check_interval_;
-  std::unordered_map<std::string, channel_slot> channels_;
+  // A map, not a hash table: a socket joins a few topics, and an unordered_map's
+  // bucket array alone (104 bytes) would be paid by every idle connection.
+  std::map<std::string, channel_slot, std::less<>> channels_;
   std::unordered_map<std::string, caf::actor> raw_topics_;  // subscribed raw topics
   util::token_bucket push_rate_;
   util::token_bucket push_bytes_;

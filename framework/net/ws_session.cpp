@@ -58,7 +58,7 @@ class ws_session_base : public ws_sink {
  public:
   ws_session_base(upgrade_plan plan, const socket_limits& limits,
                   std::shared_ptr<session_registry> registry)
-      : plan_(std::move(plan)), limits_(limits), registry_(std::move(registry)) {}
+      : attach_(std::move(plan.attach)), limits_(limits), registry_(std::move(registry)) {}
 
   ~ws_session_base() override {
     registry_->remove(this);
@@ -179,8 +179,7 @@ class ws_session_base : public ws_sink {
     accepted_ = true;
     ++activity_;  // a new socket parks only after a whole quiet sweep interval
     util::counters::bump(limits_.counters->connections_opened);
-    receiver_ = plan_.attach(self());
-    plan_ = {};
+    receiver_ = std::exchange(attach_, {})(self());
     if (close_pending_) {
       do_close();
       return;
@@ -503,7 +502,8 @@ class ws_session_base : public ws_sink {
     if (!read_pending_ || waiting_) notify_closed(websocket::error::closed);
   }
 
-  upgrade_plan plan_;
+  // Only the plan's attach is kept: its refusal was dealt with before the session.
+  std::function<std::shared_ptr<ws_receiver>(std::shared_ptr<ws_sink>)> attach_;
   socket_limits limits_;
   std::uint16_t peer_close_code_ = 1006;  // the peer's close code; 1006: none came
   std::shared_ptr<session_registry> registry_;
