@@ -208,7 +208,12 @@ void topic_directory::on_view(cluster::cluster_view& view) {
       ++it;
       continue;
     }
-    send_exit(it->second.relay, cluster::moved_reason());
+    // With no owner left at all (a service node's topics while none is up), a
+    // silent rejoin could only retry until it gives up: end as the owner's crash
+    // would (phx_error at once), as the relay's own monitor does when it fires first.
+    send_exit(it->second.relay, owner.at == owner_info::where::nobody
+                                    ? caf::error{caf::exit_reason::remote_link_unreachable}
+                                    : cluster::moved_reason());
     keys_.erase(it->second.relay.address());
     it = relays_.erase(it);
   }
