@@ -81,9 +81,9 @@ TEST_F(service_cluster, AHungServiceGivesPhxErrorOnceTheMembershipDropsIt) {
   auto c = a.connect();
   join_ok(*c, "svc:hang");
   ASSERT_EQ(::kill(service.proc->pid, SIGSTOP), 0);
-  // The links stay open, so no monitor fires; the membership drops the node after
-  // about 3 s (heartbeat 0.5 s + failure timeout 2.5 s). With no service left, the
-  // relay ends as a crash would: phx_error then, not after a move's 10 s of retries.
+  // The membership drops the node after about 3 s (heartbeat 0.5 s + failure
+  // timeout 2.5 s). With no service left, the relay ends as a crash would:
+  // phx_error then, not after a move's 10 s of retries.
   auto told = c->wait_for("svc:hang", "phx_error", 7s);
   ASSERT_EQ(::kill(service.proc->pid, SIGCONT), 0);
   EXPECT_TRUE(told) << "the member was not told in time";
