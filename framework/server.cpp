@@ -64,6 +64,20 @@ using api::json_error;
 
 unsigned default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
+/// Runs application code; false (logged as "<what> threw") when it threw.
+template <class Fn>
+bool ran_without_throwing(std::string_view what, Fn&& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const std::exception& e) {
+    log::error("http", std::string(what) + " threw", {{"error", e.what()}});
+  } catch (...) {
+    log::error("http", std::string(what) + " threw");
+  }
+  return false;
+}
+
 }  // namespace
 
 // The gateway (what the socket layer asks of the server) lives in its own object
@@ -139,11 +153,7 @@ class server_gateway final : public net::gateway,
 
   void plan_upgrade(const http_request& req, std::function<void(net::upgrade_plan)> decide) override {
     prepared_upgrade ready;
-    if (auto refusal = prepare_upgrade(req, ready)) {
-      net::upgrade_plan plan;
-      plan.refusal = std::move(*refusal);
-      return decide(std::move(plan));
-    }
+    if (auto refusal = prepare_upgrade(req, ready)) return decide(refused(std::move(*refusal)));
     if (!connect_backend_) return decide(decide_locally(std::move(ready)));
     const auto& r = ready.request;
     json::object headers;
@@ -187,17 +197,9 @@ class server_gateway final : public net::gateway,
 
   net::upgrade_plan decide_locally(prepared_upgrade ready) {
     connect_result decision = connect_result::accept(ready.request.subject, ready.request.claims);
-    if (on_connect_) {
-      try {
-        decision = on_connect_(ready.request);
-      } catch (const std::exception& e) {
-        log::error("http", "on_connect threw", {{"error", e.what()}});
-        return refused(json_error(500, "internal_error", "internal error"));
-      } catch (...) {
-        log::error("http", "on_connect threw");
-        return refused(json_error(500, "internal_error", "internal error"));
-      }
-    }
+    if (on_connect_ &&
+        !ran_without_throwing("on_connect", [&] { decision = on_connect_(ready.request); }))
+      return refused(json_error(500, "internal_error", "internal error"));
     return finish_upgrade(std::move(ready), decision);
   }
 
@@ -315,17 +317,9 @@ class server_gateway final : public net::gateway,
     if (info->user_id.empty()) info->user_id = request.subject;  // on_connect may leave it to the token
     if (info->assigns.empty()) info->assigns = request.claims;
     std::unique_ptr<raw_handler> raw;
-    if (ready.raw_factory) {
-      try {
-        raw = (*ready.raw_factory)();
-      } catch (const std::exception& e) {
-        log::error("http", "raw endpoint factory threw", {{"error", e.what()}});
-        return refused(json_error(500, "internal_error", "internal error"));
-      } catch (...) {
-        log::error("http", "raw endpoint factory threw");
-        return refused(json_error(500, "internal_error", "internal error"));
-      }
-    }
+    if (ready.raw_factory &&
+        !ran_without_throwing("raw endpoint factory", [&] { raw = (*ready.raw_factory)(); }))
+      return refused(json_error(500, "internal_error", "internal error"));
     // shared_ptr so the std::function stays copyable; the handler moves out once.
     auto raw_holder = std::make_shared<std::unique_ptr<raw_handler>>(std::move(raw));
     plan.attach = [&system = system_, directory = directory_, rt = runtime_, info, raw_holder,

@@ -24,6 +24,7 @@ json::value rejoin_params(const json::value& params) {
 }  // namespace
 
 using protocol::opt_ref;
+using protocol::view;
 namespace events = protocol::events;
 namespace reasons = protocol::reasons;
 
@@ -31,10 +32,6 @@ namespace {
 
 /// Pushes buffered while a join is in flight; past this they are refused.
 constexpr std::size_t max_waiting_pushes = 64;
-
-opt_ref view(const std::optional<std::string>& s) {
-  return s ? opt_ref(*s) : std::nullopt;
-}
 
 const json::value& empty_object() {
   static const json::value value = json::object();
@@ -141,7 +138,7 @@ caf::behavior connection_actor::make_behavior() {
         if (it == channels_.end() || it->second.join_ref != join_ref || !it->second.rejoining ||
             it->second.joined)
           return;
-        request_join(topic, it->second, rejoin_params(it->second.params));
+        request_join(topic, it->second, it->second.params);
       },
   };
 }
@@ -328,7 +325,7 @@ void connection_actor::handle_join(message& msg) {
   slot.join_ref = join_ref;
   slot.join_msg_ref = msg.ref;
   // Only a cluster moves topics (and rejoins with these): no copy per join otherwise.
-  if (runtime_->options.cluster.enabled()) slot.params = msg.payload;
+  if (runtime_->options.cluster.enabled()) slot.params = rejoin_params(msg.payload);
   auto& placed = channels_.emplace(msg.topic, std::move(slot)).first->second;
   request_join(msg.topic, placed, std::move(msg.payload));
 }
@@ -473,7 +470,7 @@ void connection_actor::handle_room_down(const caf::down_msg& msg) {
       slot.rejoining = true;
       slot.room = nullptr;
       slot.rejoin_attempts = 0;
-      request_join(it->first, slot, rejoin_params(slot.params));
+      request_join(it->first, slot, slot.params);
       ++it;
       continue;
     }

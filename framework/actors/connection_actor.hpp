@@ -45,7 +45,7 @@ class connection_actor : public caf::event_based_actor {
     caf::actor room;
     std::uint64_t member_id = 0;
     std::vector<message> waiting;  // pushes sent before the join finished
-    json::value params;            // the join's, to join again when the topic moves
+    json::value params;            // the join's minus since/history: to join again after a move
     bool rejoining = false;        // joined again after a move: the client is not told
     int rejoin_attempts = 0;
     std::uint64_t attempt = 0;     // of request_join: answers to older ones are stale
@@ -69,7 +69,7 @@ class connection_actor : public caf::event_based_actor {
                    const std::optional<std::string>& ref, std::string_view topic,
                    std::string_view reason);
   void handle_room_down(const caf::down_msg& msg);
-  /// Sends the slot's join (again, after a move when `silent`) to the directory.
+  /// Sends the slot's join to the directory (again after a move, when the slot is rejoining).
   void request_join(const std::string& topic, channel_slot& slot, json::value params);
   /// A silent join after a move failed: tries again shortly (the nodes' views
   /// of the membership may still disagree), or tells the client with phx_error.

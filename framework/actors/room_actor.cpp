@@ -16,6 +16,7 @@
 namespace roomcast::actors {
 
 using protocol::opt_ref;
+using protocol::view;
 
 namespace {
 const json::value empty_object = json::object();
@@ -149,7 +150,7 @@ void room_actor::on_exit() {
     const auto& ref = entry.undecided ? entry.undecided->ref : entry.recovering->ref;
     answer(*to, join_outcome{false, 0,
                              net::make_frame(protocol::encode_reply(
-                                 entry.info.join_ref(), ref ? opt_ref(*ref) : std::nullopt, topic_,
+                                 entry.info.join_ref(), view(ref), topic_,
                                  "error", json::object{{"reason", protocol::reasons::join_crashed}})),
                              caf::actor_cast<caf::actor>(this)});
   }
@@ -207,7 +208,7 @@ void room_actor::handle_join(join_request& req) {
     to.promise = make_response_promise();
   }
   ++joins_seen_;
-  opt_ref ref_view = req.ref ? opt_ref(*req.ref) : std::nullopt;
+  opt_ref ref_view = view(req.ref);
   auto refuse = [&](const json::value& response) {
     answer(to, join_outcome{false, 0,
                             net::make_frame(protocol::encode_reply(req.join_ref, ref_view, topic_,
@@ -251,7 +252,7 @@ void room_actor::refuse_join(std::uint64_t id, join_answer& to, const std::optio
                              const json::value& response) {
   auto it = members_.find(id);
   if (it == members_.end()) return;
-  opt_ref ref_view = ref ? opt_ref(*ref) : std::nullopt;
+  opt_ref ref_view = view(ref);
   answer(to, join_outcome{false, 0,
                           net::make_frame(protocol::encode_reply(it->second.info.join_ref(), ref_view,
                                                                  topic_, "error", response)),
@@ -286,7 +287,7 @@ void room_actor::accept_join(std::uint64_t id, join_answer& to, const std::optio
               [this, id](caf::error&) { finish_recovery(id, nullptr); });
     return;
   }
-  opt_ref ref_view = ref ? opt_ref(*ref) : std::nullopt;
+  opt_ref ref_view = view(ref);
   finish_join(entry, to,
               net::make_frame(protocol::encode_reply(entry.info.join_ref(), ref_view, topic_, "ok",
                                                      response)),
@@ -380,7 +381,7 @@ void room_actor::handle_push(push_request& req) {
   if (queued > settings_.max_mailbox) {
     // Behind by more than the bound: refuse new work instead of queueing without end.
     util::counters::bump(settings_.counters->overloaded_pushes);
-    opt_ref ref = req.ref ? opt_ref(*req.ref) : std::nullopt;
+    opt_ref ref = view(req.ref);
     deliver_to(it->second, net::make_frame(protocol::encode_reply(
                                it->second.info.join_ref(), ref, topic_, "error",
                                json::object{{"reason", protocol::reasons::overloaded}})));
@@ -438,7 +439,7 @@ net::frame_ptr room_actor::reply_frame(const member_entry& entry,
     return net::make_frame(
         protocol::encode_binary_reply(join_ref, ref.value_or(""), topic_, status, answer.bytes()),
         true);
-  return net::make_frame(protocol::encode_reply(join_ref, ref ? opt_ref(*ref) : std::nullopt,
+  return net::make_frame(protocol::encode_reply(join_ref, view(ref),
                                                 topic_, status, answer.response()));
 }
 
@@ -451,15 +452,9 @@ void room_actor::handle_leave(std::uint64_t member_id, const std::optional<std::
     // Answered here, so the reply follows every frame the room sent before it.
     auto frame = net::make_frame(
         protocol::encode_reply(it->second.info.join_ref(), *ref, topic_, "ok", empty_object));
-    if (it->second.remote) {
-      auto& out = relay_out(it->second);
-      out.frames.push_back(cluster::to_wire(*frame));
-      out.recipients.push_back(member_id);
-      out.gone.push_back(member_id);  // the relay forgets it after this reply
-      send_relays();
-    } else {
-      send(it->second.connection, deliver_atom::value, frame);
-    }
+    // A relay forgets the member after this reply.
+    if (it->second.remote) relay_out(it->second).gone.push_back(member_id);
+    send_direct(frame, {member_id});
   }
   remove_member(member_id, why);
   notify_if_idle();
@@ -868,7 +863,7 @@ void room_actor::finish_recovery(std::uint64_t member_id, const history_page* pa
   const auto& ref = wanted->ref;
   finish_join(entry, wanted->answer,
                 net::make_frame(protocol::encode_reply(entry.info.join_ref(),
-                                                       ref ? opt_ref(*ref) : std::nullopt, topic_,
+                                                       view(ref), topic_,
                                                        "ok", response)),
                 std::move(replay), upto);
 }

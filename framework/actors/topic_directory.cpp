@@ -120,7 +120,7 @@ void topic_directory::on_join(join_request& req) {
     return;
   }
   auto refuse = [&](std::string_view reason) {
-    protocol::opt_ref ref = req.ref ? protocol::opt_ref(*req.ref) : std::nullopt;
+    protocol::opt_ref ref = protocol::view(req.ref);
     make_response_promise().deliver(join_outcome{
         false, 0,
         net::make_frame(protocol::encode_reply(req.join_ref, ref, req.topic, "error",
@@ -219,19 +219,20 @@ void topic_directory::on_view(cluster::cluster_view& view) {
   }
 }
 
+void topic_directory::forget_relay(std::unordered_map<caf::actor_addr, room_key>::iterator key) {
+  if (auto it = relays_.find(key->second.topic);
+      it != relays_.end() && it->second.relay.address() == key->first)
+    relays_.erase(it);
+  keys_.erase(key);
+}
+
 // -- behavior -----------------------------------------------------------------------------
 
 caf::behavior topic_directory::make_behavior() {
   set_down_handler([this](caf::down_msg& msg) {
     auto key = keys_.find(msg.source);
     if (key == keys_.end()) return;
-    if (key->second.what == kind::relay) {
-      if (auto it = relays_.find(key->second.topic);
-          it != relays_.end() && it->second.relay.address() == msg.source)
-        relays_.erase(it);
-      keys_.erase(key);
-      return;
-    }
+    if (key->second.what == kind::relay) return forget_relay(key);
     runtime_->counters->rooms.fetch_sub(1, std::memory_order_relaxed);
     auto& rooms = rooms_of(key->second.what);
     if (auto it = rooms.find(key->second.topic);
@@ -245,11 +246,7 @@ caf::behavior topic_directory::make_behavior() {
       [this](cluster::view_atom, cluster::cluster_view& view) { on_view(view); },
       [this](cluster::relay_ends_atom) {
         auto key = keys_.find(caf::actor_cast<caf::actor_addr>(current_sender()));
-        if (key == keys_.end() || key->second.what != kind::relay) return;
-        if (auto it = relays_.find(key->second.topic);
-            it != relays_.end() && it->second.relay.address() == key->first)
-          relays_.erase(it);
-        keys_.erase(key);
+        if (key != keys_.end() && key->second.what == kind::relay) forget_relay(key);
       },
       [this](subscribe_atom atom, const std::string& topic, caf::actor& connection) {
         room_slot* slot = room_for(topic, true);

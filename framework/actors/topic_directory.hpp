@@ -56,8 +56,6 @@ class topic_directory : public caf::event_based_actor {
   /// The room of `topic`, spawned when missing; null when no channel matches or
   /// the channel factory failed.
   room_slot* room_for(const std::string& topic, bool raw);
-  /// The topic's owner when it is another node (its name and directory);
-  /// nullopt when this node owns it (or there is no cluster).
   /// Where `topic`'s room belongs: here (also without a cluster), on another
   /// node (its name and directory), or nowhere: a remote channel's topic
   /// (server::remote_channel) while no service node serving it is up.
@@ -76,6 +74,9 @@ class topic_directory : public caf::event_based_actor {
   /// drop the members of nodes that left.
   void on_view(cluster::cluster_view& view);
   std::unordered_map<std::string, room_slot>& rooms_of(kind what);
+  /// Forgets the relay of `key` (a relay's key): the key, and its topic's slot
+  /// unless a newer relay holds it already.
+  void forget_relay(std::unordered_map<caf::actor_addr, room_key>::iterator key);
 
   std::shared_ptr<const runtime> runtime_;
   caf::actor store_;

@@ -157,7 +157,7 @@ void relay_actor::refuse(std::uint64_t request_id, std::string_view reason, bool
   auto it = pending_.find(request_id);
   if (it == pending_.end()) return;
   auto& join = it->second;
-  protocol::opt_ref ref = join.ref ? protocol::opt_ref(*join.ref) : std::nullopt;
+  protocol::opt_ref ref = protocol::view(join.ref);
   join.promise.deliver(join_outcome{
       false, 0,
       net::make_frame(protocol::encode_reply(join.join_ref, ref, topic_, "error",

@@ -22,7 +22,14 @@ struct backend_client::connection {
 };
 
 backend_client::backend_client(asio::io_context& ioc, backend_options options)
-    : ioc_(ioc), strand_(asio::make_strand(ioc)), options_(std::move(options)) {}
+    : ioc_(ioc),
+      strand_(asio::make_strand(ioc)),
+      options_(std::move(options)),
+      port_text_(std::to_string(options_.port)),
+      // An IPv6 literal goes in brackets (RFC 7230 5.4).
+      host_header_((options_.host.find(':') != std::string::npos ? "[" + options_.host + "]"
+                                                                  : options_.host) +
+                   ":" + port_text_) {}
 
 void backend_client::post_json(std::string target, std::string body, bool idempotent,
                                callback done) {
@@ -117,10 +124,7 @@ void backend_client::start(std::shared_ptr<call> c) {
   auto self = shared_from_this();
   auto send = [self, c, deadline](std::shared_ptr<connection> link) {
     link->request = {http::verb::post, c->target, 11};
-    // An IPv6 literal goes in brackets (RFC 7230 5.4).
-    const auto& host = self->options_.host;
-    link->request.set(http::field::host, (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
-                                             ":" + std::to_string(self->options_.port));
+    link->request.set(http::field::host, self->host_header_);
     link->request.set(http::field::content_type, "application/json");
     link->request.set(http::field::user_agent, "roomcast-gateway");
     link->request.keep_alive(true);
@@ -157,7 +161,7 @@ void backend_client::start(std::shared_ptr<call> c) {
   conn->stream.expires_at(deadline);
   auto resolver = std::make_shared<tcp::resolver>(strand_);
   resolver->async_resolve(
-      options_.host, std::to_string(options_.port),
+      options_.host, port_text_,
       [self, c, conn, resolver, send](beast::error_code resolved, tcp::resolver::results_type results) {
         if (resolved) return self->finish(c, {call_result::outcome::unavailable, 0, {}, "resolve: " + resolved.message()}, false, conn);
         conn->stream.async_connect(results, [self, c, conn, send](beast::error_code ec, const tcp::endpoint&) {

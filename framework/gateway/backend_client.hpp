@@ -101,6 +101,8 @@ class backend_client : public std::enable_shared_from_this<backend_client> {
   net::asio::io_context& ioc_;
   net::asio::strand<net::asio::io_context::executor_type> strand_;
   backend_options options_;
+  std::string port_text_;    // options_.port, for the resolver
+  std::string host_header_;  // the Host header of every request
   backend_stats stats_;
   log::rate_limiter failure_log_;
   std::deque<std::shared_ptr<call>> queue_;

@@ -20,7 +20,7 @@ json::object with_reason(const json::value& response) {
 }  // namespace
 
 proxy_channel::proxy_channel(std::shared_ptr<backend_client> backend, std::string base_path)
-    : backend_(std::move(backend)), base_path_(std::move(base_path)) {
+    : backend_(std::move(backend)), join_path_(base_path + "/join"), event_path_(base_path + "/event") {
   std::random_device random;
   char prefix[20];
   std::snprintf(prefix, sizeof prefix, "%08x%08x", random(), random());
@@ -43,7 +43,7 @@ join_result proxy_channel::on_join(const json::value& params, const member& who)
                     {"join_ref", who.join_ref()}, {"socket", socket_json(who)}};
   auto back = dispatcher();
   // Joins only ask: safe to retry.
-  backend_->post_json(base_path_ + "/join", json::serialize(body), true,
+  backend_->post_json(join_path_, json::serialize(body), true,
                       [this, back, who](call_result result) {
                         back([this, who, result = std::move(result)] { on_join_answer(who, result); });
                       });
@@ -57,7 +57,7 @@ reply proxy_channel::on_event(std::string_view event, const json::value& payload
   auto to = defer_reply();
   auto back = dispatcher();
   // An event may change the backend's state: never retried.
-  backend_->post_json(base_path_ + "/event", json::serialize(body), false,
+  backend_->post_json(event_path_, json::serialize(body), false,
                       [this, back, to](call_result result) {
                         back([this, to, result = std::move(result)] { on_event_answer(to, result); });
                       });

@@ -31,7 +31,8 @@ class proxy_channel final : public channel {
   [[nodiscard]] std::string next_request_id();
 
   std::shared_ptr<backend_client> backend_;
-  std::string base_path_;
+  std::string join_path_;   // BASE/join
+  std::string event_path_;  // BASE/event
   std::string instance_;  // random per channel instance, for request ids
   std::uint64_t next_request_ = 0;
 };

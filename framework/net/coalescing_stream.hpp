@@ -58,8 +58,10 @@ struct tracked_read {
 };
 
 /// `NextLayer` may be a reference (the socket then outlives the layer, so a
-/// session can drop its WebSocket state while the socket waits).
-template <class NextLayer>
+/// session can drop its WebSocket state while the socket waits). `TrackReads`:
+/// watch the frame boundaries of reads; only a session that waits for
+/// readability between messages asks (TLS sessions never do).
+template <class NextLayer, bool TrackReads = true>
 class coalescing_stream {
  public:
   using next_layer_type = std::remove_reference_t<NextLayer>;
@@ -96,17 +98,27 @@ class coalescing_stream {
   void discard_writes(bool on) noexcept { discard_writes_ = on; }
 
   /// The reads' frame boundaries (see frame_boundary_tracker).
-  [[nodiscard]] const frame_boundary_tracker& reads() const noexcept { return reads_; }
+  [[nodiscard]] const frame_boundary_tracker& reads() const noexcept
+    requires TrackReads
+  {
+    return reads_;
+  }
 
   template <class MutableBufferSequence, class ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
-    return boost::asio::async_initiate<ReadHandler, void(boost::beast::error_code, std::size_t)>(
-        [this](auto&& h, const MutableBufferSequence& b) {
-          using handler_type = std::decay_t<decltype(h)>;
-          next_.async_read_some(
-              b, tracked_read<handler_type, MutableBufferSequence>{std::move(h), b, &reads_});
-        },
-        handler, buffers);
+    if constexpr (!TrackReads) {
+      return next_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+    }
+    else {
+      return boost::asio::async_initiate<ReadHandler,
+                                         void(boost::beast::error_code, std::size_t)>(
+          [this](auto&& h, const MutableBufferSequence& b) {
+            using handler_type = std::decay_t<decltype(h)>;
+            next_.async_read_some(
+                b, tracked_read<handler_type, MutableBufferSequence>{std::move(h), b, &reads_});
+          },
+          handler, buffers);
+    }
   }
 
   template <class ConstBufferSequence, class WriteHandler>
@@ -215,8 +227,8 @@ class coalescing_stream {
 };
 
 /// Closing: write what is buffered (the close frame), then tear down the socket.
-template <class NextLayer, class TeardownHandler>
-void async_teardown(boost::beast::role_type role, coalescing_stream<NextLayer>& stream,
+template <class NextLayer, bool TrackReads, class TeardownHandler>
+void async_teardown(boost::beast::role_type role, coalescing_stream<NextLayer, TrackReads>& stream,
                     TeardownHandler&& handler) {
   stream.when_drained([&stream, role, h = std::forward<TeardownHandler>(handler)](
                           boost::beast::error_code) mutable {
@@ -225,8 +237,8 @@ void async_teardown(boost::beast::role_type role, coalescing_stream<NextLayer>& 
   });
 }
 
-template <class NextLayer>
-void teardown(boost::beast::role_type role, coalescing_stream<NextLayer>& stream,
+template <class NextLayer, bool TrackReads>
+void teardown(boost::beast::role_type role, coalescing_stream<NextLayer, TrackReads>& stream,
               boost::beast::error_code& ec) {
   using boost::beast::websocket::teardown;
   teardown(role, stream.next_layer(), ec);

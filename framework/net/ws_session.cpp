@@ -586,7 +586,7 @@ class plain_ws_session : public ws_session_base<plain_ws_session>,
 class tls_ws_session : public ws_session_base<tls_ws_session>,
                        public std::enable_shared_from_this<tls_ws_session> {
  public:
-  using stream_type = websocket::stream<coalescing_stream<beast::ssl_stream<beast::tcp_stream>>, false>;
+  using stream_type = websocket::stream<coalescing_stream<beast::ssl_stream<beast::tcp_stream>, false>, false>;
 
   tls_ws_session(beast::ssl_stream<beast::tcp_stream>&& stream, ssl_context_ptr context,
                  upgrade_plan plan, const socket_limits& limits,

@@ -71,6 +71,11 @@ using decode_result = std::variant<message, decode_failure>;
 
 using opt_ref = std::optional<std::string_view>;
 
+/// A view of an optional string (a join_ref or ref kept by value).
+[[nodiscard]] inline opt_ref view(const std::optional<std::string>& s) {
+  return s ? opt_ref(*s) : std::nullopt;
+}
+
 /// [join_ref, ref, topic, event, payload] as JSON text.
 [[nodiscard]] std::string encode_text(opt_ref join_ref, opt_ref ref, std::string_view topic,
                                       std::string_view event, const boost::json::value& payload);
